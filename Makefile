@@ -29,7 +29,7 @@ test: venv
 
 demo: venv
 	@echo "==> [demo] running the embedded default"
-	$(BIN)/python tools/demo_pipeline.py
+	$(BIN)/python tools/toy_demo.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -24,7 +24,8 @@ setup(
     packages=find_packages(include=['t4v_mmaction', 't4v_mmaction.*']),
     python_requires='>=3.9',
     install_requires=[
-        'torch>=2.1',
+        # torch.serialization.add_safe_globals (safe checkpoint loading)
+        'torch>=2.4',
         'torchvision>=0.16',
         'mmengine>=0.10.4,<1.0',
         'mmaction2>=1.2.0,<1.3',

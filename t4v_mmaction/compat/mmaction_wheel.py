@@ -42,3 +42,7 @@ def patch_missing_drn() -> None:
     package.drn = module
     sys.modules[_PKG] = package
     sys.modules[_PKG + '.drn'] = module
+    # registered like the real class, so building DRN from a config also
+    # explains itself instead of raising "not in the registry"
+    from mmaction.registry import MODELS
+    MODELS.register_module(name='DRN', module=DRN, force=False)

@@ -64,7 +64,8 @@ def _refuse_unsafe(load):
                 'could run arbitrary code. Nothing from the file was '
                 'executed. If it is an older mmengine checkpoint you '
                 'trust, convert it once with '
-                '`python tools/misc/trust_checkpoint.py SRC DST`.\n'
+                '`python tools/misc/trust_checkpoint.py SRC DST '
+                '--yes-i-trust-this-file`.\n'
                 f'torch said: {str(err).splitlines()[0]}') from err
 
     wrapper._t4v_wrapped = True

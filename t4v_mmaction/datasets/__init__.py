@@ -1,1 +1,11 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .annotation import (AnnotationError, VideoAnnotation, find_missing_videos,
+                         write_annotation_list, write_class_names)
+from .class_names import load_class_names
+from .few_shot_dataset import FewShotDataset
+from .transforms import *  # noqa: F401,F403
 
+__all__ = [
+    'FewShotDataset', 'load_class_names', 'AnnotationError', 'VideoAnnotation',
+    'find_missing_videos', 'write_annotation_list', 'write_class_names'
+]

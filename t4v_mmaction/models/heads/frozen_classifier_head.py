@@ -26,8 +26,9 @@ class FrozenClassifierHead(BaseVideoHead):
     projection maps video embeddings into the classifier's space.
 
     Args:
-        num_classes (int): Number of classes K; must equal the classifier's
-            rows.
+        num_classes (int, optional): Number of classes K; must equal the
+            classifier's rows. None takes K from the classifier, so that
+            swapping ``classifier`` alone changes the label set.
         in_channels (int): Video embedding width D.
         classifier (str | dict): A classifier file, a ``torch.save``-d
             ``[K, D']`` tensor, or a builder config such as
@@ -45,17 +46,17 @@ class FrozenClassifierHead(BaseVideoHead):
     """
 
     def __init__(self,
-                 num_classes: int,
+                 num_classes: Optional[int],
                  in_channels: int,
                  classifier: Union[str, dict],
                  logit_scale: float = 100.,
                  learnable_scale: bool = True,
                  test_logit_scale: Optional[float] = 100.,
                  **kwargs):
-        kwargs.setdefault('average_clips', 'prob')
-        super().__init__(num_classes, in_channels, **kwargs)
         from ..classifiers import load_classifier
         clf = load_classifier(classifier, num_classes=num_classes)
+        kwargs.setdefault('average_clips', 'prob')
+        super().__init__(clf.num_classes, in_channels, **kwargs)
         self.classifier_meta = clf.meta
         self.register_buffer(
             'classifier', F.normalize(clf.weight.float(), dim=-1),

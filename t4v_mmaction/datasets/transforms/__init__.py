@@ -1,0 +1,5 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from .full_res_three_crop import FullResThreeCrop
+from .segment_sample import SegmentSampleFrames
+
+__all__ = ['FullResThreeCrop', 'SegmentSampleFrames']
