@@ -1,7 +1,7 @@
 # Text4Vis with a CLIP ResNet: per-frame CLIP ResNet (optionally T1D in
 # res4-5), temporal fusion, frozen text classifier.
 model = dict(
-    type='Recognizer3D',
+    type='Text4VisRecognizer',
     backbone=dict(
         type='CLIPResNet',
         arch='RN50',
@@ -18,7 +18,8 @@ model = dict(
             model='RN50',
             pretrained='openai',
             templates=['a video of a person {}.']),
-        temporal=dict(type='TemporalTransformer', num_layers=6),
+        # heads = CLIP text width // 64 = 8, as the original
+        temporal=dict(type='TemporalTransformer', num_layers=6, num_heads=8),
         logit_scale=100.,
         learnable_scale=True,
         test_logit_scale=100.,

@@ -22,7 +22,9 @@ class TemporalTransformer(nn.Module):
         embed_dim (int): Frame embedding width D.
         num_layers (int): Blocks. Defaults to 6.
         num_heads (int, optional): Heads; defaults to ``embed_dim // 64``
-            (8 for ViT-B, 12 for ViT-L, as the original).
+            (8 for ViT-B, 12 for ViT-L, as the original). The original
+            uses CLIP's *text* width // 64, which differs only for RN50
+            (1024-d video embeddings, 512-d text): pass 8 there.
         max_frames (int): Size of the position table. Defaults to 77.
     """
 
