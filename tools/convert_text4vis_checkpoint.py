@@ -99,8 +99,10 @@ def build_model(config: str, tmp_dir: str) -> torch.nn.Module:
                                        and osp.isfile(classifier)):
         # the classifier is not part of the checkpoint: any [K, D] will do
         path = osp.join(tmp_dir, 'classifier.pt')
+        # (zero-shot configs leave num_classes=None: any K)
         torch.save(
-            torch.randn(head['num_classes'], head['in_channels']), path)
+            torch.randn(head.get('num_classes') or 2, head['in_channels']),
+            path)
         head['classifier'] = path
     return MODELS.build(model_cfg)
 

@@ -6,7 +6,6 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
-from open_clip.modified_resnet import ModifiedResNet
 
 from ..temporal import TemporalConv1d
 from .clip_weights import load_into, load_visual_state_dict, vision_config
@@ -55,6 +54,7 @@ class CLIPResNet(BaseModule):
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
         self.embed_dim = cfg['embed_dim']
         width = cfg['width']
+        from open_clip.modified_resnet import ModifiedResNet  # heavy import
         self.net = ModifiedResNet(
             layers=cfg['layers'],
             output_dim=cfg['embed_dim'],
