@@ -2,7 +2,8 @@
 """Inference: build a recognizer (optionally on new class names), classify a
 video file or frames; the tensor-only model used for export and benchmarks,
 and its flops / throughput."""
-from .benchmark import count_flops, count_parameters, measure_throughput
+from .benchmark import (count_flops, count_parameters, measure_throughput,
+                        measure_train_step, peak_memory_mb)
 from .classify import classify_video, video_scores
 from .fused_recognizer import FusedRecognizer
 from .inference import get_class_names, init_recognizer, resolve_class_names
@@ -13,5 +14,6 @@ __all__ = [
     'init_recognizer', 'classify_video', 'video_scores', 'get_class_names',
     'resolve_class_names', 'FusedRecognizer', 'get_test_pipeline',
     'array_pipeline_cfg', 'pipeline_inputs', 'get_input_shape', 'count_flops',
-    'count_parameters', 'measure_throughput'
+    'count_parameters', 'measure_throughput', 'measure_train_step',
+    'peak_memory_mb'
 ]

@@ -1,16 +1,21 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """FLOPs, parameters and throughput of a recognizer's forward pass."""
 import contextlib
+import resource
 import statistics
+import sys
 import time
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer
 from mmengine.analysis.jit_handles import get_shape
 
-__all__ = ['count_flops', 'count_parameters', 'measure_throughput']
+__all__ = [
+    'count_flops', 'count_parameters', 'measure_throughput',
+    'measure_train_step', 'peak_memory_mb'
+]
 
 
 def _sdpa_flop_jit(inputs: list, outputs: list) -> int:
@@ -114,3 +119,53 @@ def measure_throughput(model: nn.Module,
         videos_per_s_all=rates,
         ms_per_batch=1000. * len(inputs) / median)
 
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak memory so far: allocated CUDA memory on a GPU, else the
+    process's peak resident set size (MiB)."""
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == 'darwin' else rss / 2**10
+
+
+def measure_train_step(step: Callable[[], object],
+                       device: torch.device,
+                       num_warmup: int = 2,
+                       num_iters: int = 5,
+                       repeats: int = 3,
+                       progress=None) -> Dict[str, object]:
+    """Seconds per training step (forward, backward, optimizer update).
+
+    Args:
+        step (callable): Runs one step, e.g. ``lambda:
+            model.train_step(data, optim_wrapper)``.
+        device (torch.device): Where the model runs (for synchronisation).
+        num_warmup (int): Untimed steps first. Defaults to 2.
+        num_iters (int): Timed steps per repeat. Defaults to 5.
+        repeats (int): Independent timings. Defaults to 3.
+        progress (callable, optional): Called after each step.
+
+    Returns:
+        dict: ``s_per_step`` (median), ``s_per_step_min``,
+        ``s_per_step_max``, ``s_per_step_all``.
+    """
+    tick = progress or (lambda: None)
+    for _ in range(num_warmup):
+        step()
+        tick()
+    _synchronize(device)
+    times: List[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(num_iters):
+            step()
+            tick()
+        _synchronize(device)
+        times.append((time.perf_counter() - start) / num_iters)
+    return dict(
+        s_per_step=statistics.median(times),
+        s_per_step_min=min(times),
+        s_per_step_max=max(times),
+        s_per_step_all=times)

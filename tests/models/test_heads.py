@@ -106,3 +106,20 @@ def test_linear_head_is_learnable(tmp_path):
 def test_bad_view_fusion(tmp_path):
     with pytest.raises(ValueError, match='view_fusion'):
         build_head(tmp_path, view_fusion='mean')
+
+
+@pytest.mark.parametrize('head_type', ['FrozenClassifierHead',
+                                       'LinearVideoHead'])
+def test_logits_stay_fp32_under_bf16_autocast(tmp_path, head_type):
+    """mmaction's loss turns logits into numpy, which has no bfloat16."""
+    if head_type == 'FrozenClassifierHead':
+        head = build_head(tmp_path)
+    else:
+        head = MODELS.build(dict(type=head_type, num_classes=5,
+                                 in_channels=16))
+    feats = seeded_video(2, 3, 16)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = head.loss(feats, samples([0, 1]))
+        logits = head(feats)
+    assert logits.dtype == torch.float32
+    assert torch.isfinite(losses['loss_cls'])

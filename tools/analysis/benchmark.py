@@ -1,6 +1,8 @@
 # Copyright (c) OpenMMLab. All rights reserved.
 """Inference throughput (videos/s), GFLOPs per view and parameters of a
-config's model.
+config's model; with ``--train``, the time of a training step (forward,
+backward, optimizer update through the config's optimizer) instead.
+Both report peak memory (CUDA allocations on a GPU, peak RSS on the CPU).
 
 The input is random, of the config's test shape (views x 3 x T x S x S, from
 running its test pipeline on a synthetic video). The timed function is
@@ -23,9 +25,13 @@ import torch
 from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
+from mmaction.structures import ActionDataSample
+from mmengine.optim import build_optim_wrapper
+
 from t4v_mmaction.apis import (FusedRecognizer, count_flops, count_parameters,
                                get_input_shape, init_recognizer,
-                               measure_throughput)
+                               measure_throughput, measure_train_step,
+                               peak_memory_mb)
 
 
 def parse_args():
@@ -53,6 +59,12 @@ def parse_args():
         'of a random one of the same shape')
     parser.add_argument(
         '--no-flops', action='store_true', help='skip the flop count')
+    parser.add_argument(
+        '--train',
+        action='store_true',
+        help='time training steps (one view per video) instead of '
+        'inference; with --amp on CUDA the optimizer wrapper is '
+        'AmpOptimWrapper in bf16')
     parser.add_argument('--json', help='write the results to this file')
     parser.add_argument(
         '--cfg-options',
@@ -95,6 +107,42 @@ def offline_model_cfg(cfg: Config) -> None:
         type='random', num_classes=head.num_classes, dim=dim, seed=0)
 
 
+def train_timing(model, cfg: Config, args, device: torch.device,
+                 shape: tuple, gen: torch.Generator) -> dict:
+    """Time ``model.train_step`` on random clips with the config's
+    optimizer (its learning rates and parameter groups)."""
+    model = model.to(device).train()
+    if args.compile:
+        model.backbone = torch.compile(model.backbone)
+    optim_cfg = cfg.optim_wrapper.copy()
+    use_amp = args.amp and device.type == 'cuda'
+    optim_cfg.type = 'AmpOptimWrapper' if use_amp else 'OptimWrapper'
+    if use_amp:
+        optim_cfg.dtype = 'bfloat16'
+    optim_cfg.pop('accumulative_counts', None)
+    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    num_classes = model.cls_head.num_classes
+    data = dict(
+        inputs=[
+            torch.randint(0, 256, (1, ) + shape, generator=gen).float()
+            for _ in range(args.batch_size)
+        ],
+        data_samples=[
+            ActionDataSample().set_gt_label(i % num_classes)
+            for i in range(args.batch_size)
+        ])
+    total = args.num_warmup + args.num_iters * args.repeats
+    with tqdm(total=total, desc='train steps', disable=None) as bar:
+        timing = measure_train_step(
+            lambda: model.train_step(data, optim_wrapper), device,
+            args.num_warmup, args.num_iters, args.repeats, bar.update)
+    timing['videos_per_s'] = args.batch_size / timing['s_per_step']
+    timing['videos_per_s_min'] = args.batch_size / timing['s_per_step_max']
+    timing['videos_per_s_max'] = args.batch_size / timing['s_per_step_min']
+    timing['ms_per_batch'] = 1000 * timing['s_per_step']
+    return timing
+
+
 def main():
     args = parse_args()
     if args.threads:
@@ -105,6 +153,8 @@ def main():
     if not args.keep_classifier:
         offline_model_cfg(cfg)
     device = torch.device(args.device)
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
     model = init_recognizer(cfg, device='cpu')
     views, channels, frames, height, width = get_input_shape(cfg)
     fused = FusedRecognizer(model, views).eval()
@@ -112,18 +162,23 @@ def main():
         FusedRecognizer(model, 1).eval(),
         torch.zeros(1, 1, channels, frames, height, width))
     params = count_parameters(fused)
-
-    fused = fused.to(device)
-    runner = torch.compile(fused) if args.compile else fused
     gen = torch.Generator().manual_seed(0)
-    inputs = torch.randint(
-        0, 256, (args.batch_size, views, channels, frames, height, width),
-        generator=gen).float().to(device)
-    total = args.num_warmup + args.num_iters * args.repeats
-    with tqdm(total=total, desc='benchmark', disable=None) as bar:
-        timing = measure_throughput(runner, inputs, args.num_warmup,
-                                    args.num_iters, args.repeats, args.amp,
-                                    bar.update)
+    if args.train:
+        views = 1
+        timing = train_timing(model, cfg, args, device,
+                              (channels, frames, height, width), gen)
+    else:
+        fused = fused.to(device)
+        runner = torch.compile(fused) if args.compile else fused
+        inputs = torch.randint(
+            0, 256, (args.batch_size, views, channels, frames, height, width),
+            generator=gen).float().to(device)
+        total = args.num_warmup + args.num_iters * args.repeats
+        with tqdm(total=total, desc='benchmark', disable=None) as bar:
+            timing = measure_throughput(runner, inputs, args.num_warmup,
+                                        args.num_iters, args.repeats,
+                                        args.amp, bar.update)
+    timing['peak_memory_mb'] = peak_memory_mb(device)
     result = dict(
         config=osp.basename(args.config),
         device=str(device),
@@ -137,6 +192,7 @@ def main():
         input_size=[height, width],
         amp=args.amp,
         compile=args.compile,
+        mode='train' if args.train else 'inference',
         num_warmup=args.num_warmup,
         num_iters=args.num_iters,
         repeats=args.repeats,
@@ -150,6 +206,7 @@ def main():
     where = f'{device}' + (f' ({result["threads"]} threads)'
                            if device.type == 'cpu' else '')
     print(f'{result["config"]} | {where} '
+          f'{"train " if args.train else ""}'
           f'{"bf16-amp" if args.amp else "fp32"}'
           f'{" compiled" if args.compile else ""} | batch '
           f'{args.batch_size} x {views} view(s) x {frames}x{height}x{width} '
@@ -157,7 +214,8 @@ def main():
           f'{args.repeats}; min {timing["videos_per_s_min"]:.2f}, max '
           f'{timing["videos_per_s_max"]:.2f}) | '
           f'{timing["ms_per_batch"]:.1f} ms/batch | {flop_text} GFLOPs/view '
-          f'| {params / 1e6:.1f} M params')
+          f'| {params / 1e6:.1f} M params | peak '
+          f'{timing["peak_memory_mb"]:.0f} MiB')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(result, f, indent=2)

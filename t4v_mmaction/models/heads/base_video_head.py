@@ -66,8 +66,9 @@ class BaseVideoHead(BaseHead):
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Backbone features -> logits ``(B, K)``."""
-        return self.classify(self.embed(x))
+        """Backbone features -> fp32 logits ``(B, K)`` (also under bf16
+        autocast: mmaction's loss and metrics convert them to numpy)."""
+        return self.classify(self.embed(x)).float()
 
     def predict(self, feats: torch.Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
@@ -76,4 +77,5 @@ class BaseVideoHead(BaseHead):
         if self.view_fusion == 'embedding':
             N = len(data_samples)
             emb = emb.view(N, emb.shape[0] // N, -1).mean(dim=1)  # (N, D)
-        return self.predict_by_feat(self.classify(emb), data_samples)
+        return self.predict_by_feat(
+            self.classify(emb).float(), data_samples)

@@ -82,5 +82,8 @@ class FrozenClassifierHead(BaseVideoHead):
             scale = self.logit_scale.exp()
         else:
             scale = self.test_logit_scale
-        emb = F.normalize(emb.float(), dim=-1)
-        return scale * emb @ self.classifier.t()
+        # cosines at scale 100 in fp32 even under autocast: bf16 would
+        # round them to ~3 significant digits
+        with torch.autocast(emb.device.type, enabled=False):
+            emb = F.normalize(emb.float(), dim=-1)
+            return scale * emb @ self.classifier.t()
