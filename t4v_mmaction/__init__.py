@@ -23,6 +23,6 @@ def _check_mmcv() -> None:
 _check_mmcv()
 _apply_compat()
 
-from . import datasets, evaluation, models  # noqa: E402,F401
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__']

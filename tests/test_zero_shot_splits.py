@@ -120,7 +120,8 @@ model = dict(
 test_dataloader = dict(
     batch_size=5,
     dataset=dict(
-        ann_file={ann_file!r}, data_prefix=dict(video={video_root!r})))
+        ann_file={ann_file!r}, data_prefix=dict(video={video_root!r}),
+        class_names=None))
 ''')
     return str(path)
 
@@ -203,10 +204,12 @@ def test_zero_shot_configs_are_the_k400_l14_model_with_a_new_classifier():
             assert cfg.get(key) is None, (path, key)
         evaluator = cfg.test_evaluator
         if 'k600' in path:
-            assert evaluator == dict(type='AccMetric')
+            assert evaluator == dict(type='RobustAccMetric')
         else:
             assert evaluator == dict(
-                type='ZeroShotMetric', num_splits=10, topk=(1, 5))
+                type='RobustMetric',
+                metric=dict(type='ZeroShotMetric', num_splits=10,
+                            topk=(1, 5)))
 
 
 def test_k600_split_configs_differ_only_in_classes_and_list():
@@ -216,10 +219,13 @@ def test_k600_split_configs_differ_only_in_classes_and_list():
             f'data/kinetics600/k160_labels_split{k}.csv'
         dataset = cfg.test_dataloader.dataset
         assert dataset.ann_file == f'data/kinetics600/test_split{k}_exist.txt'
+        assert dataset.class_names == \
+            f'data/kinetics600/k160_labels_split{k}.csv'
         assert dataset.data_prefix.video == 'data/kinetics600/videos_test'
         rest = cfg.to_dict()
         del rest['model']['cls_head']['classifier']['class_names']
         del rest['test_dataloader']['dataset']['ann_file']
+        del rest['test_dataloader']['dataset']['class_names']
         if k == 1:
             first = rest
         assert rest == first
@@ -247,10 +253,10 @@ def test_fine_tune_configs_follow_the_original_recipe():
         assert cfg.load_from.endswith('_kinetics400.pth')
         assert ('l14-336' in cfg.load_from) == is336
         if 'activitynet' in path:
-            assert cfg.val_evaluator.type == 'ClsMAPMetric'
+            assert cfg.val_evaluator.metric.type == 'ClsMAPMetric'
         else:
             assert cfg.val_evaluator == dict(
-                type='AccMetric',
+                type='RobustAccMetric',
                 metric_list=('top_k_accuracy', 'mean_class_accuracy'))
 
 

@@ -26,6 +26,9 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
+# skipped-video counts across workers and ranks; labels vs the model
+custom_hooks = [dict(type='VideoDataHook')]
+
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 
 vis_backends = [dict(type='LocalVisBackend')]

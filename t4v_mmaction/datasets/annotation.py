@@ -13,6 +13,8 @@ mmaction2 list formats (one video per line, fields separated by spaces):
 Labels are 0-based class indices into the class-name file (one name per
 line, line ``i`` = label ``i``).
 """
+import codecs
+import io
 import os
 import os.path as osp
 from collections import Counter
@@ -65,12 +67,29 @@ def read_text_lines(path: str) -> List[Tuple[int, str]]:
     Returns:
         list[tuple[int, str]]: ``(1-based line number, stripped line)`` for
         every line that is not blank.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        AnnotationError: If the file is not valid UTF-8.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'annotation file not found: {path}')
-    with open(path, encoding='utf-8-sig') as f:
-        return [(i, line.strip()) for i, line in enumerate(f, 1)
-                if line.strip()]
+    with open(path, 'rb') as f:
+        raw = f.read()
+    # spreadsheet programs often prepend a byte-order mark
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = raw[start:].decode('utf-8')
+    except UnicodeDecodeError as err:
+        offset = start + err.start
+        raise AnnotationError(
+            path, f'byte 0x{raw[offset]:02x} at offset {offset} is not '
+            'valid UTF-8; save the file as UTF-8',
+            raw.count(b'\n', 0, offset) + 1) from None
+    # StringIO(newline=None) splits lines as open() does (\n, \r\n, \r)
+    return [(i, line.strip())
+            for i, line in enumerate(io.StringIO(text, newline=None), 1)
+            if line.strip()]
 
 
 def _check_field(field: str) -> str:

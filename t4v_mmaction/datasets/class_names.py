@@ -122,7 +122,7 @@ def _parse_csv(path: str, text: str) -> List[str]:
         for fields in reader:
             rows.append((reader.line_num, fields))
     except csv.Error as err:  # e.g. a field over csv.field_size_limit()
-        raise ValueError(f'{path}:{reader.line_num + 1}: not a valid CSV '
+        raise ValueError(f'{path}:{reader.line_num}: not a valid CSV '
                          f'row: {err}') from None
     while rows and not any(f.strip() for f in rows[-1][1]):
         rows.pop()

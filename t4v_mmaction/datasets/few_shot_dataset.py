@@ -192,6 +192,8 @@ class FewShotDataset:
                     path, f'{line!r} differs from the dataset line '
                     f'{lines[idx]!r} ({self.dataset.ann_file})', lineno)
             subset.append(idx)
+        if not subset:
+            raise AnnotationError(path, 'the subset list is empty')
         return subset
 
     def _export(self, path: str) -> None:

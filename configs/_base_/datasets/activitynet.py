@@ -9,7 +9,7 @@
 # activity instances (1 fps frames) instead, which the data tool does not
 # write. Validation and test use the 4,926 untrimmed validation videos, as
 # the original.
-dataset_type = 'VideoDataset'
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/activitynet/videos'
 data_root_val = data_root
 ann_file_train = 'data/activitynet/anet_train_video.txt'
@@ -27,6 +27,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root)))
 val_dataloader = dict(
@@ -36,6 +37,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         test_mode=True))
@@ -46,10 +48,11 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         test_mode=True))
 
 # video-level mAP over the classes (softmax applied once), top-1/top-5
-val_evaluator = dict(type='ClsMAPMetric')
+val_evaluator = dict(type='RobustMetric', metric=dict(type='ClsMAPMetric'))
 test_evaluator = val_evaluator

@@ -9,7 +9,7 @@
 # repository's `lists/k600/` (see docs/reproducing.md) and are read from
 # data/kinetics600/ as named there, with the test videos (named
 # `{youtube_id}_{start:06d}_{end:06d}.mp4`) in data/kinetics600/videos_test.
-dataset_type = 'VideoDataset'
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/kinetics600/videos_train'
 data_root_val = 'data/kinetics600/videos_val'
 data_root_test = 'data/kinetics600/videos_test'
@@ -29,6 +29,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root)))
 val_dataloader = dict(
@@ -38,6 +39,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         test_mode=True))
@@ -48,9 +50,10 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         test_mode=True))
 
-val_evaluator = dict(type='AccMetric')
+val_evaluator = dict(type='RobustAccMetric')
 test_evaluator = val_evaluator

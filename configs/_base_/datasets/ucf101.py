@@ -4,7 +4,7 @@
 #       --video-root data/ucf101/videos --out-dir data/ucf101
 # Class names stay CamelCase (classInd.txt), as in the original. Splits 2 and
 # 3: `--cfg-options` on the ann_file keys of the dataloaders (`_split_2`).
-dataset_type = 'VideoDataset'
+dataset_type = 'RobustVideoDataset'
 data_root = 'data/ucf101/videos'
 data_root_val = data_root
 ann_file_train = 'data/ucf101/ucf101_train_split_1_videos.txt'
@@ -22,6 +22,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root)))
 val_dataloader = dict(
@@ -31,6 +32,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         test_mode=True))
@@ -41,6 +43,7 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         test_mode=True))
@@ -48,5 +51,5 @@ test_dataloader = dict(
 # top-1/top-5 (what the original logs) and mean class accuracy (the paper's
 # UCF101 metric)
 val_evaluator = dict(
-    type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'))
+    type='RobustAccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'))
 test_evaluator = val_evaluator

@@ -2,7 +2,7 @@
 # frozen text classifier (CLIP text embeddings of the class names).
 # Leaves set the architecture, the frame count and the class-name file.
 model = dict(
-    type='Recognizer3D',
+    type='Text4VisRecognizer',
     backbone=dict(
         type='CLIPViT',
         arch='ViT-B-16',

@@ -32,10 +32,11 @@ test_dataloader = dict(
     batch_size=8,
     dataset=dict(
         ann_file=_base_.zero_shot_split_ann_file.format(1),
+        class_names=_base_.zero_shot_split_class_names.format(1),
         data_prefix=dict(video=_base_.data_root_test),
         pipeline=_base_.test_pipeline))
 # top-1/top-5 over the 160 classes of the split (acc/top1, acc/top5)
-test_evaluator = dict(type='AccMetric')
+test_evaluator = dict(type='RobustAccMetric')
 test_cfg = dict(type='TestLoop')
 # nothing to train or validate
 train_dataloader = None

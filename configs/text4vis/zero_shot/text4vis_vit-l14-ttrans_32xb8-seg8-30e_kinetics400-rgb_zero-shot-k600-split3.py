@@ -7,4 +7,6 @@ model = dict(
         classifier=dict(
             class_names=_base_.zero_shot_split_class_names.format(3))))
 test_dataloader = dict(
-    dataset=dict(ann_file=_base_.zero_shot_split_ann_file.format(3)))
+    dataset=dict(
+        ann_file=_base_.zero_shot_split_ann_file.format(3),
+        class_names=_base_.zero_shot_split_class_names.format(3)))

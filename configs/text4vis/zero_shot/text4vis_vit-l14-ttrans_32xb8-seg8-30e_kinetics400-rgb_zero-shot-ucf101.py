@@ -34,7 +34,9 @@ test_dataloader = dict(
 # over 10 random halves of the classes, seeds 0-9 (zeroshot/half_top1_mean,
 # zeroshot/half_top1_std).
 test_evaluator = dict(
-    _delete_=True, type='ZeroShotMetric', num_splits=10, topk=(1, 5))
+    _delete_=True,
+    type='RobustMetric',
+    metric=dict(type='ZeroShotMetric', num_splits=10, topk=(1, 5)))
 test_cfg = dict(type='TestLoop')
 # nothing to train or validate
 train_dataloader = None

@@ -131,7 +131,13 @@ def _check_json_safe(value, where: str = 'meta') -> None:
 
 def _check_weight(weight, source: str) -> torch.Tensor:
     if isinstance(weight, np.ndarray):
-        weight = torch.from_numpy(weight)
+        try:
+            weight = torch.from_numpy(weight)
+        except TypeError:  # str, object, ... arrays
+            raise ClassifierFormatError(
+                f'{source}: the classifier is a numpy array of dtype '
+                f'{weight.dtype}, expected a floating-point [C, D] '
+                'matrix') from None
     if not isinstance(weight, torch.Tensor):
         raise ClassifierFormatError(
             f'{source}: the classifier is a {type(weight).__name__}, '

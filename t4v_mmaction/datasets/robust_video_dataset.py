@@ -1,0 +1,318 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+import logging
+import math
+import os
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.logging import print_log
+
+from mmaction.datasets import VideoDataset
+from mmaction.registry import DATASETS
+from mmaction.structures import ActionDataSample
+from .annotation import AnnotationError, read_text_lines
+from .class_names import load_class_names
+from .video_list import parse_video_list
+from .video_probe import describe_error
+
+__all__ = [
+    'RobustVideoDataset', 'BrokenVideoLimitError', 'skip_summary',
+    'find_robust_datasets'
+]
+
+#: Metainfo key of a training sample listing the videos skipped before it.
+SKIPPED_KEY = 'skipped_videos'
+#: Data field of a test sample whose video could not be read.
+FAILED_KEY = 'read_failed'
+# Test mode: videos tried to learn the input shape of a placeholder.
+_TEMPLATE_TRIES = 50
+
+
+class BrokenVideoLimitError(RuntimeError):
+    """More videos failed to load than ``max_skips`` allows."""
+
+
+def skip_summary(skipped: Dict[str, str], limit: int, source: str,
+                 shown: int = 20) -> str:
+    """Describe the skipped videos for :class:`BrokenVideoLimitError`.
+
+    Args:
+        skipped (dict[str, str]): ``{filename: reason}``.
+        limit (int): The largest number of distinct broken videos allowed.
+        source (str): The annotation file(s).
+        shown (int): Files listed at most. Defaults to 20.
+
+    Returns:
+        str: A multi-line message.
+    """
+    lines = [
+        f'{len(skipped)} distinct videos of {source} could not be loaded, '
+        f'more than max_skips allows ({limit}); the data is likely broken '
+        '(wrong data_prefix, unmounted disk, bad download). Check it with '
+        'tools/check_videos.py. Skipped videos:'
+    ]
+    lines += [
+        f'  {name}: {why}' for name, why in list(skipped.items())[:shown]
+    ]
+    if len(skipped) > shown:
+        lines.append(f'  ... and {len(skipped) - shown} more')
+    return '\n'.join(lines)
+
+
+@DATASETS.register_module()
+class RobustVideoDataset(VideoDataset):
+    """A ``VideoDataset`` that survives broken videos and checks its list.
+
+    Training: when the pipeline fails on a video (missing, empty, truncated,
+    not a video, fewer than ``min_frames`` frames), a warning names the file
+    and the reason and another video is drawn instead (mmengine's refetch).
+    The skipped files travel to the main process in the metainfo key
+    ``skipped_videos`` of the next sample returned, so
+    :class:`~t4v_mmaction.engine.VideoDataHook` counts them across dataloader
+    workers and ranks. More than ``max_skips`` distinct broken videos raise
+    :class:`BrokenVideoLimitError` listing them (each worker also checks its
+    own count).
+
+    Testing: nothing is dropped or replaced. A video that cannot be read
+    gives a placeholder sample: zero ``inputs`` of the usual shape and a data
+    sample with ``read_failed=True`` and metainfo ``filename`` and
+    ``read_error``; :class:`~t4v_mmaction.evaluation.RobustAccMetric`
+    excludes it from the accuracy and reports it.
+
+    The list is read strictly (:func:`~.video_list.parse_video_list`): a
+    malformed line, or a label outside ``0 .. K-1`` when K is known from
+    ``class_names`` or ``num_classes``, raises
+    :class:`~t4v_mmaction.datasets.AnnotationError` naming file and line at
+    construction.
+
+    Args:
+        ann_file (str): The list, ``relpath label`` per line.
+        pipeline (list[dict | callable]): Data transforms.
+        max_skips (int | float): Distinct broken videos tolerated in
+            training: a count, or a fraction in [0, 1] of the dataset
+            (rounded up). 0 makes every broken video an error.
+            Defaults to 0.01.
+        class_names (str, optional): Label map (one name per line) or
+            ``id,name`` CSV; its length is the number of classes K.
+            Defaults to None.
+        num_classes (int, optional): K, when no ``class_names`` is given (or
+            to cross-check it). Defaults to None.
+        min_frames (int): Videos with fewer frames count as broken; the
+            samplers repeat frames of short videos, so 1 accepts every
+            decodable video. Defaults to 1.
+        **kwargs: Other :class:`VideoDataset` arguments (``data_prefix``,
+            ``multi_class``, ``test_mode``, ``delimiter``, ...).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: List[Union[dict, Callable]],
+                 max_skips: Union[int, float] = 0.01,
+                 class_names: Optional[str] = None,
+                 num_classes: Optional[int] = None,
+                 min_frames: int = 1,
+                 **kwargs) -> None:
+        _check_max_skips(max_skips)
+        if not isinstance(min_frames, int) or min_frames < 1:
+            raise ValueError(
+                f'min_frames must be a positive int, got {min_frames!r}')
+        self.max_skips = max_skips
+        self.min_frames = min_frames
+        self.class_names = None
+        self._classes_source = f'num_classes={num_classes}'
+        if class_names is not None:
+            class_names = os.fspath(class_names)
+            self.class_names = load_class_names(class_names)
+            if num_classes is not None and num_classes != len(
+                    self.class_names):
+                raise ValueError(
+                    f'num_classes={num_classes} but {class_names} has '
+                    f'{len(self.class_names)} class names')
+            num_classes = len(self.class_names)
+            self._classes_source = \
+                f'{class_names} has {num_classes} class names'
+            kwargs.setdefault('metainfo',
+                              dict(classes=tuple(self.class_names)))
+        self._skipped: Dict[str, str] = {}  # this process: file -> reason
+        self._pending: List[tuple] = []  # skipped since the last sample
+        self._template: Optional[tuple] = None  # (shape, dtype) of inputs
+        super().__init__(ann_file, pipeline, num_classes=num_classes,
+                         **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Read and check the list; see :func:`parse_video_list`."""
+        if self.multi_class and self.num_classes is None:
+            raise ValueError(f'{self.ann_file}: multi_class=True needs '
+                             'num_classes or class_names')
+        entries = parse_video_list(
+            self.ann_file,
+            multi_class=self.multi_class,
+            delimiter=self.delimiter,
+            require_labels=not self.test_mode)
+        self._max_labels = np.array(
+            [max(e.label) if isinstance(e.label, list) else e.label
+             for e in entries])  # (N, ) largest label of every line
+        self._linenos = np.array([e.lineno for e in entries])
+        if self.num_classes is not None:
+            self.check_labels(self.num_classes, self._classes_source)
+        prefix = self.data_prefix.get('video')
+        return [
+            dict(
+                filename=osp.join(prefix, e.path) if prefix else e.path,
+                label=e.label) for e in entries
+        ]
+
+    def check_labels(self, num_classes: int, source: str) -> None:
+        """Check every label of the list against K classes.
+
+        Args:
+            num_classes (int): The number of classes K.
+            source (str): Where K comes from, for the message.
+
+        Raises:
+            AnnotationError: For the first line with a label >= K.
+        """
+        bad = np.flatnonzero(self._max_labels >= num_classes)
+        if bad.size:
+            lineno = int(self._linenos[bad[0]])
+            lines = dict(read_text_lines(self.ann_file))  # only on error
+            raise AnnotationError(
+                self.ann_file, f'label {self._max_labels[bad[0]]} in '
+                f'{lines.get(lineno, "")!r} is out of range: there are '
+                f'{num_classes} classes (labels 0..{num_classes - 1}; '
+                f'{source})', lineno)
+
+    @property
+    def skip_limit(self) -> int:
+        """int: The most distinct broken videos tolerated in training."""
+        if isinstance(self.max_skips, float):
+            return math.ceil(self.max_skips * len(self))
+        return self.max_skips
+
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        """Run the pipeline on video ``idx``; handle a failure by mode.
+
+        Returns:
+            dict | None: The packed sample; in training None for a broken
+            video (mmengine then fetches another one), in testing a
+            placeholder sample marked ``read_failed``.
+        """
+        info = self.get_data_info(idx)
+        try:
+            data = self._run_pipeline(info)
+        except Exception as err:  # decoders raise many exception types
+            reason = str(err) if isinstance(err, _LoadError) else \
+                describe_error(err)
+            if self.test_mode:
+                return self._placeholder(idx, info, reason)
+            self._skip(info['filename'], reason)
+            return None
+        if data is None:
+            return None
+        self._remember_shape(data)
+        if self._pending and isinstance(data, dict) and isinstance(
+                data.get('data_samples'), ActionDataSample):
+            data['data_samples'].set_metainfo({SKIPPED_KEY: self._pending})
+            self._pending = []
+        return data
+
+    def _run_pipeline(self, results: dict) -> Optional[dict]:
+        """The pipeline, naming the transform that fails and short videos."""
+        for transform in self.pipeline.transforms:
+            try:
+                results = transform(results)
+            except Exception as err:
+                raise _LoadError(f'{type(transform).__name__}: '
+                                 f'{describe_error(err)}') from err
+            if results is None:
+                return None
+            total = results.get('total_frames') if isinstance(
+                results, dict) else None
+            if total is not None and total < self.min_frames:
+                raise _LoadError(f'{total} frames, fewer than min_frames='
+                                 f'{self.min_frames}')
+        return results
+
+    def _skip(self, filename: str, reason: str) -> None:
+        self._skipped.setdefault(filename, reason)
+        self._pending.append((filename, reason))
+        limit = self.skip_limit
+        print_log(
+            f'RobustVideoDataset: skipping {filename}: {reason} '
+            f'({len(self._skipped)} distinct broken videos in this process, '
+            f'max_skips={limit})',
+            logger='current',
+            level=logging.WARNING)
+        if len(self._skipped) > limit:
+            raise BrokenVideoLimitError(
+                skip_summary(self._skipped, limit, self.ann_file))
+
+    def _placeholder(self, idx: int, info: dict, reason: str) -> dict:
+        print_log(
+            f'RobustVideoDataset: cannot read {info["filename"]}: {reason}; '
+            'it is scored as failed, not dropped',
+            logger='current',
+            level=logging.WARNING)
+        shape, dtype = self._input_template(idx)
+        sample = ActionDataSample()
+        sample.set_gt_label(info['label'])
+        sample.set_metainfo(
+            dict(filename=info['filename'], read_error=reason))
+        sample.set_field(True, FAILED_KEY)
+        return dict(inputs=torch.zeros(shape, dtype=dtype),
+                    data_samples=sample)
+
+    def _input_template(self, idx: int) -> tuple:
+        """``(shape, dtype)`` of ``inputs``, from a video that loads."""
+        tries = min(len(self) - 1, _TEMPLATE_TRIES)
+        for step in range(1, tries + 1):
+            if self._template is not None:
+                break
+            try:
+                data = self._run_pipeline(
+                    self.get_data_info((idx + step) % len(self)))
+            except Exception:  # another broken video: try the next one
+                continue
+            self._remember_shape(data)
+        if self._template is None:
+            raise RuntimeError(
+                f'RobustVideoDataset: none of the {tries + 1} videos tried '
+                f'from {self.ann_file} can be read; check data_prefix and '
+                'run tools/check_videos.py')
+        return self._template
+
+    def _remember_shape(self, data) -> None:
+        inputs = data.get('inputs') if isinstance(data, dict) else None
+        if self._template is None and isinstance(inputs, torch.Tensor):
+            self._template = (tuple(inputs.shape), inputs.dtype)
+
+
+class _LoadError(RuntimeError):
+    """A pipeline failure, already described."""
+
+
+def _check_max_skips(max_skips) -> None:
+    if isinstance(max_skips, bool) or not isinstance(max_skips,
+                                                     (int, float)):
+        raise TypeError(f'max_skips must be an int or a float, got '
+                        f'{max_skips!r}')
+    if isinstance(max_skips, int) and max_skips < 0:
+        raise ValueError(f'max_skips must be >= 0, got {max_skips}')
+    if isinstance(max_skips, float) and not 0. <= max_skips <= 1.:
+        raise ValueError('a float max_skips is a fraction of the dataset and '
+                         f'must be in [0, 1], got {max_skips}')
+
+
+def find_robust_datasets(dataset) -> Sequence[RobustVideoDataset]:
+    """The :class:`RobustVideoDataset` s inside (wrapped) ``dataset``."""
+    if isinstance(dataset, RobustVideoDataset):
+        return [dataset]
+    found = []
+    for child in getattr(dataset, 'datasets', None) or [
+            getattr(dataset, 'dataset', None)
+    ]:
+        if child is not None and child is not dataset:
+            found.extend(find_robust_datasets(child))
+    return found

@@ -1,0 +1,130 @@
+# Copyright (c) OpenMMLab. All rights reserved.
+from typing import Dict, Optional
+
+from mmengine.dist import all_gather_object
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmaction.registry import HOOKS
+from t4v_mmaction.datasets.robust_video_dataset import (
+    SKIPPED_KEY, BrokenVideoLimitError, find_robust_datasets, skip_summary)
+
+_SHOWN = 20  # broken videos listed in an epoch summary
+
+
+@HOOKS.register_module()
+class VideoDataHook(Hook):
+    """Guard the video data of a run built on ``RobustVideoDataset``.
+
+    * Before training / testing: every label of the train, val and test
+      lists must index one of the model's ``cls_head.num_classes`` classes;
+      otherwise :class:`~t4v_mmaction.datasets.AnnotationError` names the
+      list, line and label before any step runs.
+    * During training: counts the broken videos the dataset skipped. Workers
+      are separate processes, so the dataset reports each skipped file in
+      the metainfo of the next sample it returns; this hook, in the main
+      process, sums them for any ``num_workers`` and, at the end of each
+      epoch, over all ranks. It logs a warning for every batch with skips
+      and an epoch summary, publishes ``train_skipped_videos`` (this epoch)
+      and ``train_broken_videos`` (distinct since the start) in the message
+      hub, and raises :class:`~t4v_mmaction.datasets.BrokenVideoLimitError`
+      once more distinct videos failed than the datasets' ``max_skips``.
+
+    Add it with ``custom_hooks = [dict(type='VideoDataHook')]``.
+    """
+    priority = 'NORMAL'
+
+    def __init__(self) -> None:
+        self._checked = set()
+        self._broken: Dict[str, str] = {}  # this rank, whole run
+        self._epoch_skips = 0
+        self._limit: Optional[int] = None
+        self._source = ''
+
+    def before_train(self, runner) -> None:
+        """Check the train and val labels; find the skip limit."""
+        datasets = find_robust_datasets(runner.train_dataloader.dataset)
+        self._check_labels(runner, runner.train_dataloader.dataset)
+        if runner.val_loop is not None:
+            self._check_labels(runner, runner.val_dataloader.dataset)
+        if datasets:
+            self._limit = sum(d.skip_limit for d in datasets)
+            self._source = ', '.join(d.ann_file for d in datasets)
+
+    def before_val(self, runner) -> None:
+        """Check the val labels (for ``Runner.val`` alone)."""
+        self._check_labels(runner, runner.val_dataloader.dataset)
+
+    def before_test(self, runner) -> None:
+        """Check the test labels."""
+        self._check_labels(runner, runner.test_dataloader.dataset)
+
+    def before_train_epoch(self, runner) -> None:
+        """Start the epoch's count."""
+        self._epoch_skips = 0
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs=None) -> None:
+        """Count the videos skipped while loading this batch."""
+        samples = data_batch.get('data_samples') if isinstance(
+            data_batch, dict) else None
+        skipped = [
+            pair for sample in samples or ()
+            for pair in getattr(sample, 'metainfo', {}).get(SKIPPED_KEY, ())
+        ]
+        if not skipped:
+            return
+        self._epoch_skips += len(skipped)
+        for filename, reason in skipped:
+            self._broken.setdefault(filename, reason)
+        runner.logger.warning(
+            f'VideoDataHook: {len(skipped)} broken video(s) skipped for this '
+            f'batch ({", ".join(f for f, _ in skipped)}); '
+            f'{self._epoch_skips} skips this epoch, {len(self._broken)} '
+            f'distinct broken videos since the start (max_skips '
+            f'{self._limit})')
+        self._check_limit(self._broken)
+
+    def after_train_epoch(self, runner) -> None:
+        """Sum the epoch's skips over ranks, log and publish them."""
+        gathered = all_gather_object((self._epoch_skips, self._broken))
+        skips = sum(count for count, _ in gathered)
+        broken = {}
+        for _, files in gathered:
+            broken.update(files)
+        runner.message_hub.update_info(
+            'train_skipped_videos', skips, resumed=False)
+        runner.message_hub.update_info(
+            'train_broken_videos', len(broken), resumed=False)
+        listed = ''.join(f'\n  {name}: {why}'
+                         for name, why in list(broken.items())[:_SHOWN])
+        if len(broken) > _SHOWN:
+            listed += f'\n  ... and {len(broken) - _SHOWN} more'
+        runner.logger.info(
+            f'VideoDataHook: epoch {runner.epoch + 1}: {skips} broken-video '
+            f'skips; {len(broken)} distinct broken videos since the start '
+            f'(max_skips {self._limit}){listed}')
+        self._check_limit(broken)
+
+    def _check_limit(self, broken: Dict[str, str]) -> None:
+        if self._limit is not None and len(broken) > self._limit:
+            raise BrokenVideoLimitError(
+                skip_summary(broken, self._limit, self._source))
+
+    def _check_labels(self, runner, dataset) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        num_classes = getattr(getattr(model, 'cls_head', None),
+                              'num_classes', None)
+        if num_classes is None:
+            return
+        for robust in find_robust_datasets(dataset):
+            if id(robust) in self._checked:
+                continue
+            robust.full_init()
+            robust.check_labels(
+                num_classes, f'the model has {num_classes} classes')
+            self._checked.add(id(robust))
