@@ -17,8 +17,8 @@ model = dict(
         arch=dict(
             embed_dim=384,
             image_size=input_size,
-            layers=4,
-            width=128,
+            layers=2,
+            width=64,
             patch_size=8,
             head_width=32),
         pretrained=None,
@@ -30,7 +30,7 @@ model = dict(
         classifier=dict(
             type='lm', class_names=seen_classes, pooling='mean',
             templates=['{}']),
-        temporal=dict(type='TemporalTransformer', num_layers=2),
+        temporal=dict(type='TemporalTransformer', num_layers=1),
         logit_scale=100.,
         average_clips='prob'),
     data_preprocessor=dict(
