@@ -13,6 +13,10 @@ diagonal: with the default vocabulary (3 colours x 3 shapes x 6 motions) it
 holds out 18 of the 54 compositions, and every colour-shape, colour-motion
 and shape-motion pair of a held-out class also appears in some seen class.
 
+Left/right, up/down and growing/shrinking are time reversals of each other,
+so a model whose temporal module ignores frame order (mean pooling) cannot
+tell them apart; one with temporal position embeddings can.
+
 Rendering is pure numpy/OpenCV and seeded per clip, so the same seed gives
 the same frames whatever the number of worker processes. Layout written by
 :func:`make_toy_dataset` under ``out_dir``::
