@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Recognise the action in one video, optionally on your own class names.
 
 Prints the top-k predictions, one per line: rank, score, class name. With a

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Tiny synthetic videos and an mmaction2 annotation list, for tests.
 
 Usage::

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The upstream fixes of ``t4v_mmaction.compat`` work end to end.
 
 Trains a tiny mmaction2-native recognizer (``tests/configs/``) on generated

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Find the broken videos of an mmaction2 video list before training.
 
 Example::

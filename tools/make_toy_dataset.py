@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Write the procedurally generated toy video dataset used by the demo.
 
 Example::

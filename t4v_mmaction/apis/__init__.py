@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Inference: build a recognizer (optionally on new class names), classify a
 video file or frames; the tensor-only model used for export and benchmarks,
 and its flops / throughput."""

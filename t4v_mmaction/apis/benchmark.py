@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """FLOPs, parameters and throughput of a recognizer's forward pass."""
 import contextlib
 import resource

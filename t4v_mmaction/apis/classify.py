@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Score one video (a file or decoded frames) with a recognizer."""
 from typing import List, Optional, Sequence, Tuple
 

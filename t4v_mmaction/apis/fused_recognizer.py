@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """A recognizer as one tensor function, for export and benchmarking."""
 import torch
 import torch.nn as nn

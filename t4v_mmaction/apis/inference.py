@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Build a recognizer for inference, optionally on a new set of class names.
 
 Text4Vis classifies with a frozen matrix of class-name embeddings that is not

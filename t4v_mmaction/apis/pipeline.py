@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """A config's test pipeline applied to a video file or to decoded frames."""
 import os
 import os.path as osp

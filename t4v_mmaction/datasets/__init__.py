@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .annotation import (AnnotationError, VideoAnnotation, find_missing_videos,
                          write_annotation_list, write_class_names)
 from .class_names import load_class_names

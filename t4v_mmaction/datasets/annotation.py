@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Reading, writing and checking mmaction2 annotation lists.
 
 Shared by :class:`~t4v_mmaction.datasets.FewShotDataset` (subset export and

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """A procedurally generated, compositional toy video dataset.
 
 Every clip shows one coloured shape doing one motion ("a red circle moving to

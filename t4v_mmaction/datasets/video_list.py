@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Strict reading of mmaction2 ``VideoDataset`` lists.
 
 mmaction2's own reader turns a blank line into a video named after the data

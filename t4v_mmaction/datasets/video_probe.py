@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Find out whether a video file can be read, and if not, why.
 
 Used by ``tools/check_videos.py`` and by

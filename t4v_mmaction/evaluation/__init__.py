@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .functional import (half_class_splits, mean_average_precision,
                          mean_class_accuracy, split_accuracy)
 from .metrics import (ClsMAPMetric, RobustAccMetric, RobustMetric,

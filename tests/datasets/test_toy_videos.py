@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The toy video generator: rendered content matches the class names, the
 split is compositional, files are consistent, output is deterministic."""
 import importlib.util

@@ -8,6 +8,7 @@ of ``configs/tiny_clipvit_videos.py`` on CPU.
 import importlib.util
 import os.path as osp
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -57,6 +58,8 @@ def _cfg(root, ann_file, work_dir, **options):
         dict(val_cfg=None, val_dataloader=None, val_evaluator=None))
     cfg.merge_from_dict(options)
     cfg.work_dir = str(work_dir)
+    # one logger per run even when two runs start within the same second
+    cfg.experiment_name = f'{osp.basename(work_dir)}_{time.time_ns()}'
     return cfg
 
 

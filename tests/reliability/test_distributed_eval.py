@@ -14,6 +14,7 @@ import runpy
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -60,7 +61,9 @@ def _checkpoint(path):
 def _options(root, ann_file):
     return [
         '--cfg-options', f'test_dataloader.dataset.ann_file={ann_file}',
-        f'test_dataloader.dataset.data_prefix.video={root}'
+        f'test_dataloader.dataset.data_prefix.video={root}',
+        # a logger of its own even if another run started this second
+        f'experiment_name=run_{time.time_ns()}'
     ]
 
 

@@ -23,7 +23,7 @@ FIELDS = {
     'num_iters', 'repeats', 'random_classifier', 'gflops_per_view',
     'gflops_per_video', 'params', 'params_m', 'videos_per_s',
     'videos_per_s_min', 'videos_per_s_max', 'videos_per_s_all',
-    'ms_per_batch'
+    'ms_per_batch', 'mode', 'peak_memory_mb'
 }
 
 

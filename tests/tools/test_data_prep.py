@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Round trips of tools/data/prepare_*.py on small fabricated inputs."""
 import importlib
 import json

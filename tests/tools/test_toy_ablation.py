@@ -46,7 +46,7 @@ def test_run_configs(tool, tmp_path):
         cfg = tool.run_config(name, args, manifest)
         assert cfg.train_cfg.max_epochs == 3
         assert cfg.train_cfg.val_interval == 1
-        assert cfg.model.backbone.arch.layers == 4
+        assert cfg.model.backbone.arch.layers == 2
         assert cfg.train_dataloader.dataset.ann_file == osp.join(
             data, 'train_list.txt')
         assert cfg.model.cls_head.num_classes == 36

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Inference throughput (videos/s), GFLOPs per view and parameters of a
 config's model; with ``--train``, the time of a training step (forward,
 backward, optimizer update through the config's optimizer) instead.

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Command-line plumbing shared by the ``prepare_*.py`` tools.
 
 Each tool parses its dataset's official annotations into lists of

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Build video-level mmaction2 lists for ActivityNet v1.3 from its JSON.
 
 Reads ``activity_net.v1-3.min.json`` (``{"database": {vid: {"subset":

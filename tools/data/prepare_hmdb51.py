@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Build mmaction2 lists for HMDB51 from the official split files.
 
 Reads ``<class>_test_split<k>.txt`` from ``--split-dir`` (lines

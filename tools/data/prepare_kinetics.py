@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Build mmaction2 lists for Kinetics-400/600 from the official CSVs.
 
 Reads the official annotation CSVs (header

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Build mmaction2 lists for UCF101 from the official split files.
 
 Reads ``classInd.txt`` (``1 ApplyEyeMakeup``), ``trainlist0{k}.txt``

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Export a recognizer to ONNX: ``frames -> probabilities``.
 
 The graph is :class:`t4v_mmaction.apis.FusedRecognizer`: input ``frames``

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Re-save a trusted old mmengine checkpoint in the safe-loading format.
 
 Checkpoints that mmengine wrote before ``t4v_mmaction`` was imported pickle

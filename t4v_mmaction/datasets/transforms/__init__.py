@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .full_res_three_crop import FullResThreeCrop
 from .segment_sample import SegmentSampleFrames
 

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .video_data_hook import VideoDataHook
 
 __all__ = ['VideoDataHook']

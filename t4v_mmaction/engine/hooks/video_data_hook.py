@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from typing import Dict, Optional
 
 from mmengine.dist import all_gather_object

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .classification import mean_average_precision, mean_class_accuracy
 from .zero_shot import half_class_splits, split_accuracy
 

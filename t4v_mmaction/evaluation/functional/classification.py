@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Single-label classification metrics as pure numpy functions."""
 import numpy as np
 

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Text4Vis' half-class zero-shot protocol as pure numpy functions."""
 from typing import Iterable, List, Optional, Sequence
 

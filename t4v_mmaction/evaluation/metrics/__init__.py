@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .cls_map_metric import ClsMAPMetric
 from .robust_acc_metric import RobustAccMetric
 from .robust_metric import RobustMetric

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Samples that ``RobustVideoDataset`` could not read, in the metrics.
 
 A failed video keeps its place in the results (one record per sample), so

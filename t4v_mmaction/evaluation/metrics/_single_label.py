@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Conversion of predicted samples shared by the single-label metrics."""
 from typing import Dict, List, Sequence, Tuple
 

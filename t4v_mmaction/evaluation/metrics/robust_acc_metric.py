@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from collections import OrderedDict
 from typing import Any, Dict, List, Sequence
 

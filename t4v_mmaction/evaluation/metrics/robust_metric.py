@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from typing import Any, Dict, List, Optional, Sequence
 
 from mmengine.evaluator import BaseMetric

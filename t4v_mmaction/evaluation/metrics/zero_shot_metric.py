@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 import logging
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence

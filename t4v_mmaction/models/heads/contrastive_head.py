@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """The contrastive video-text paradigm (Text4Vis Fig. 2(b), Table 8).
 
 ActionCLIP-style training: a batch's video embeddings are matched against

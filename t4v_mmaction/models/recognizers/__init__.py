@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 from .text4vis_recognizer import Text4VisRecognizer
 
 __all__ = ['Text4VisRecognizer']

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Does a state dict fit a model? A readable list of what does not.
 
 Pure functions on ``{key: shape}`` maps. Per-layer keys are collapsed into
