@@ -361,11 +361,17 @@ class Worker:
         xb = x.to(torch.bfloat16)
         return lambda ctx: self._ours_logits(xb), autocast
 
+    def _reload_weights(self) -> None:
+        """The initial fp32 weights again: after a bf16 cast, and before
+        logits are compared (training steps change the weights)."""
+        state_dict = self._load(self.spec['weights']) if self.original \
+            else self._state_dict()
+        self.model.float().load_state_dict(state_dict)
+        self.cast = False
+
     def _restore_fp32(self) -> None:
-        """Reload the fp32 weights after a bf16 cast."""
         if getattr(self, 'cast', False):
-            self.model.float().load_state_dict(self._state_dict())
-            self.cast = False
+            self._reload_weights()
 
     def infer(self, setting: str):
         torch = self.torch
@@ -439,6 +445,7 @@ class Worker:
         frames = self._load(clips)
         out = []
         saved = self.frames
+        self._reload_weights()
         try:
             for chunk in frames.split(self.spec['batch']):
                 self.frames = chunk.to(self.device)
