@@ -42,6 +42,12 @@ def parse_args():
         '--top-k', type=int, default=5, help='how many classes to print')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     parser.add_argument(
+        '--precision',
+        default='fp32',
+        choices=['fp32', 'bf16', 'auto'],
+        help='auto: bf16 weights and autocast where the device runs bf16 '
+        'natively (GPUs, AVX512-BF16/AMX CPUs), else fp32')
+    parser.add_argument(
         '--out', help='write the video with the predictions drawn (.mp4)')
     parser.add_argument(
         '--font-scale', type=float, default=None,
@@ -101,7 +107,8 @@ def main():
         checkpoint,
         device=args.device,
         class_names=args.classes or args.label_file,
-        cfg_options=args.cfg_options)
+        cfg_options=args.cfg_options,
+        precision=args.precision)
     predictions = classify_video(model, args.video, top_k=args.top_k)
     for rank, (name, score) in enumerate(predictions, 1):
         print(f'{rank:>3d}  {score:.4f}  {name}')

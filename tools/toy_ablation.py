@@ -38,7 +38,7 @@ import t4v_mmaction  # noqa: F401
 from t4v_mmaction.datasets.toy_videos import MANIFEST, make_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-_SUFFIX = 'tiny-vit-ttrans_1xb16-seg8-12e_toy-rgb.py'
+_SUFFIX = 'tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py'
 TEXT_CFG = osp.join(REPO, 'configs', 'toy', f'text4vis_{_SUFFIX}')
 LINEAR_CFG = osp.join(REPO, 'configs', 'toy', f'linear_{_SUFFIX}')
 CONTRASTIVE_CFG = osp.join(REPO, 'configs', 'toy', f'contrastive_{_SUFFIX}')
@@ -81,7 +81,7 @@ def parse_args(argv=None):
         help='toy dataset; generated with the default settings when it '
         'holds none')
     parser.add_argument('--work-dir', default='work_dirs/toy_ablation')
-    parser.add_argument('--epochs', type=int, default=12)
+    parser.add_argument('--epochs', type=int, default=36)
     parser.add_argument(
         '--runs',
         default=','.join(RUNS),

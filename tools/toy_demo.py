@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 import t4v_mmaction  # noqa: F401
 from t4v_mmaction.datasets.toy_videos import make_toy_dataset
 
-DEFAULT_CONFIG = 'configs/toy/text4vis_tiny-vit-ttrans_1xb16-seg8-12e_toy-rgb.py'
+DEFAULT_CONFIG = 'configs/toy/text4vis_tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py'
 
 
 def parse_args():

@@ -93,7 +93,8 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
                     checkpoint: Optional[str] = None,
                     device: Union[str, torch.device] = 'cpu',
                     class_names: ClassNamesType = None,
-                    cfg_options: Optional[dict] = None) -> nn.Module:
+                    cfg_options: Optional[dict] = None,
+                    precision: str = 'fp32') -> nn.Module:
     """Build a recognizer from a config, load weights, switch to eval.
 
     As mmaction2's ``init_recognizer``: ``Config.fromfile`` (which runs the
@@ -121,6 +122,10 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
             ``id,name`` CSV. Defaults to None (the config's).
         cfg_options (dict, optional): Config overrides merged before
             building, as ``--cfg-options``. Defaults to None.
+        precision (str): ``'fp32'``, ``'bf16'`` or ``'auto'`` (bf16 where
+            the device runs it natively), see
+            ``Text4VisRecognizer.set_inference_precision``; other
+            recognizers support only ``'fp32'``. Defaults to ``'fp32'``.
 
     Returns:
         nn.Module: The recognizer in eval mode, with ``cfg`` and
@@ -161,4 +166,11 @@ def init_recognizer(config: Union[str, os.PathLike, Config],
     if names is None:
         names = get_class_names(model)
     model.class_names = names
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if precision != 'fp32':
+        if not hasattr(model, 'set_inference_precision'):
+            raise ValueError(f'precision={precision!r} needs a '
+                             'Text4VisRecognizer, this config builds a '
+                             f'{type(model).__name__}')
+        model.set_inference_precision(precision)
+    return model

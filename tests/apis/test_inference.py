@@ -76,6 +76,17 @@ def test_classify_video_format(tiny, video):
         classify_video(model, video, top_k=0)
 
 
+def test_bf16_precision_classifies_like_fp32(tiny, video):
+    exact = dict(classify_video(init_recognizer(*tiny, cfg_options=FLAT),
+                                video, top_k=None))
+    model = init_recognizer(*tiny, cfg_options=FLAT, precision='bf16')
+    assert model.inference_precision == 'bf16'
+    fast = dict(classify_video(model, video, top_k=None))
+    assert fast.keys() == exact.keys()
+    for name, score in exact.items():
+        assert fast[name] == pytest.approx(score, abs=0.02)
+
+
 def test_frames_give_the_same_scores_as_the_file(tiny, video):
     import decord
     model = init_recognizer(*tiny, cfg_options=FLAT)

@@ -11,7 +11,7 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 ANALYSIS = osp.join(REPO, 'tools', 'analysis')
 TOY_CFG = osp.join(REPO, 'configs', 'toy',
-                   'text4vis_tiny-vit-ttrans_1xb16-seg8-12e_toy-rgb.py')
+                   'text4vis_tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py')
 
 
 def run_tool(*args, timeout=600):

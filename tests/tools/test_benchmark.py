@@ -23,29 +23,35 @@ FIELDS = {
     'num_iters', 'repeats', 'random_classifier', 'gflops_per_view',
     'gflops_per_video', 'params', 'params_m', 'videos_per_s',
     'videos_per_s_min', 'videos_per_s_max', 'videos_per_s_all',
-    'ms_per_batch', 'mode', 'peak_memory_mb'
+    'ms_per_batch', 'mode', 'peak_memory_mb', 'bf16_weights'
 }
 
 
-def test_benchmark_tool_offline_on_the_config_classifier(tmp_path):
-    # the B/16 config's own classifier (CLIP ViT-B-16 text tower, 'openai'
-    # weights, a K400 label file) cannot be built offline: the tool must
-    # replace it with a random one of the same shape
+def run_tool(tmp_path, *options):
+    """The tool on a tiny copy of the B/16 config (batch 2, one thread):
+    (the finished process, its JSON result, the config path)."""
     config = write_tiny_config(tmp_path, [], classifier='config')
     out = tmp_path / 'bench.json'
     env = dict(os.environ, PYTHONWARNINGS='ignore',
                T4V_CACHE_DIR=str(tmp_path / 'cache'))
     proc = subprocess.run([
         sys.executable, TOOL, config, '--batch-size', '2', '--num-warmup',
-        '1', '--num-iters', '2', '--repeats', '2', '--threads', '1',
-        '--json', str(out)
+        '1', '--threads', '1', '--json', str(out), *options
     ], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc, json.loads(out.read_text()), config
+
+
+def test_benchmark_tool_offline_on_the_config_classifier(tmp_path):
+    # the B/16 config's own classifier (CLIP ViT-B-16 text tower, 'openai'
+    # weights, a K400 label file) cannot be built offline: the tool must
+    # replace it with a random one of the same shape
+    proc, result, config = run_tool(tmp_path, '--num-iters', '2',
+                                    '--repeats', '2')
     lines = [ln for ln in proc.stdout.splitlines() if 'videos/s' in ln]
     assert len(lines) == 1
     assert lines[0].startswith('tiny_config.py | cpu (1 threads) fp32 | '
                                'batch 2 x 1 view(s) x 4x32x32 | ')
-    result = json.loads(out.read_text())
     assert set(result) == FIELDS
     assert (result['views'], result['num_frames'], result['input_size']) == \
         (1, 4, [32, 32])
@@ -66,6 +72,14 @@ def test_benchmark_tool_offline_on_the_config_classifier(tmp_path):
     assert result['gflops_per_view'] == pytest.approx(flops / 1e9)
     assert result['gflops_per_video'] == result['gflops_per_view']
     assert result['params'] == count_parameters(fused)
+
+
+def test_benchmark_tool_bf16_weights(tmp_path):
+    proc, result, _ = run_tool(tmp_path, '--num-iters', '1', '--repeats',
+                               '1', '--no-flops', '--bf16-weights')
+    assert '| cpu (1 threads) bf16-weights |' in proc.stdout
+    assert result['bf16_weights'] and result['amp']
+    assert result['videos_per_s'] > 0
 
 
 def test_offline_model_cfg_keeps_shapes():

@@ -43,6 +43,11 @@ def parse_args():
     parser.add_argument(
         '--amp', action='store_true', help='bf16 autocast (CPU and CUDA)')
     parser.add_argument(
+        '--bf16-weights',
+        action='store_true',
+        help='inference with bf16 weights under bf16 autocast (the fast '
+        'mode of Text4VisRecognizer.set_inference_precision; implies --amp)')
+    parser.add_argument(
         '--compile', action='store_true', help='torch.compile the model')
     parser.add_argument('--num-warmup', type=int, default=5)
     parser.add_argument(
@@ -70,7 +75,11 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override config settings, key=value pairs')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.bf16_weights and args.train:
+        parser.error('--bf16-weights is for inference; use --amp to train')
+    args.amp = args.amp or args.bf16_weights
+    return args
 
 
 def _lm_width(spec: dict, default: int) -> int:
@@ -167,6 +176,11 @@ def main():
         timing = train_timing(model, cfg, args, device,
                               (channels, frames, height, width), gen)
     else:
+        if args.bf16_weights:
+            if not hasattr(model, 'set_inference_precision'):
+                raise SystemExit('--bf16-weights needs a Text4VisRecognizer '
+                                 f'model, not {type(model).__name__}')
+            model.set_inference_precision('bf16')  # fused shares its modules
         fused = fused.to(device)
         runner = torch.compile(fused) if args.compile else fused
         inputs = torch.randint(
@@ -190,6 +204,7 @@ def main():
         num_frames=frames,
         input_size=[height, width],
         amp=args.amp,
+        bf16_weights=args.bf16_weights,
         compile=args.compile,
         mode='train' if args.train else 'inference',
         num_warmup=args.num_warmup,
@@ -202,11 +217,13 @@ def main():
         params_m=params / 1e6,
         **timing)
     flop_text = 'n/a' if flops is None else f'{flops / 1e9:.2f}'
+    precision = 'bf16-weights' if args.bf16_weights else \
+        'bf16-amp' if args.amp else 'fp32'
     where = f'{device}' + (f' ({result["threads"]} threads)'
                            if device.type == 'cpu' else '')
     print(f'{result["config"]} | {where} '
           f'{"train " if args.train else ""}'
-          f'{"bf16-amp" if args.amp else "fp32"}'
+          f'{precision}'
           f'{" compiled" if args.compile else ""} | batch '
           f'{args.batch_size} x {views} view(s) x {frames}x{height}x{width} '
           f'| {timing["videos_per_s"]:.2f} videos/s (median of '

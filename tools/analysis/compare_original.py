@@ -148,7 +148,7 @@ def build_original(spec: dict, orig: types.SimpleNamespace):
 def ours_model_cfg(spec: dict, arch: dict, classifier: str) -> dict:
     temporal = spec['backbone_temporal']
     return dict(
-        type='Recognizer3D',
+        type='Text4VisRecognizer',
         backbone=dict(
             type='CLIPViT',
             arch=dict(arch),
@@ -190,17 +190,10 @@ def build_ours(spec: dict):
 
 
 def native_bf16(device) -> bool:
-    """Whether bf16 matmuls run natively (CUDA, or a CPU with AVX512-BF16
-    or AMX); elsewhere CPU bf16 is emulated and slower than fp32."""
-    import torch
-    if device.type == 'cuda':
-        return torch.cuda.is_bf16_supported()
-    try:
-        with open('/proc/cpuinfo') as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', flags))
+    """Whether bf16 runs natively on ``device`` (our package's rule)."""
+    from t4v_mmaction.models.recognizers.inference_precision import \
+        native_bf16 as native
+    return native(device)
 
 
 def memory_mib(device) -> Dict[str, float]:
@@ -328,7 +321,12 @@ class Worker:
     def fast_mode(self) -> str:
         mode = self.spec.get('fast_mode', 'auto')
         if mode == 'auto':
-            mode = 'bf16-weights' if native_bf16(self.device) else 'fp32'
+            try:
+                native = native_bf16(self.device)
+            except ImportError:  # a tree from before the precision API
+                raise RuntimeError('this tree cannot tell whether bf16 is '
+                                   'native here: pass --fast-mode')
+            mode = 'bf16-weights' if native else 'fp32'
         return mode
 
     def _inference_runner(self, setting: str):
@@ -353,11 +351,14 @@ class Worker:
             return lambda ctx: self._ours_logits(x), fp32
         if mode == 'autocast':
             return lambda ctx: self._ours_logits(x), autocast
-        # bf16-weights: cast the backbone and the temporal head once; the
-        # frozen classifier and the cosine logits stay fp32
+        # bf16-weights: the recognizer's bf16 inference mode (backbone and
+        # temporal head cast once; classifier and cosine logits stay fp32)
         self.cast = True
-        self.model.backbone.to(torch.bfloat16)
-        self.model.cls_head.temporal.to(torch.bfloat16)
+        if hasattr(self.model, 'set_inference_precision'):
+            self.model.set_inference_precision('bf16')
+        else:  # a tree from before that API (regression runs)
+            self.model.backbone.to(torch.bfloat16)
+            self.model.cls_head.temporal.to(torch.bfloat16)
         xb = x.to(torch.bfloat16)
         return lambda ctx: self._ours_logits(xb), autocast
 
@@ -366,6 +367,8 @@ class Worker:
         logits are compared (training steps change the weights)."""
         state_dict = self._load(self.spec['weights']) if self.original \
             else self._state_dict()
+        if hasattr(self.model, 'set_inference_precision'):
+            self.model.set_inference_precision('fp32')
         self.model.float().load_state_dict(state_dict)
         self.cast = False
 

@@ -1,12 +1,17 @@
+import contextlib
+
+import torch
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
 from .checkpoint_fit import checkpoint_mismatch, state_shapes
+from .inference_precision import resolve_precision
 
 
 @MODELS.register_module()
 class Text4VisRecognizer(Recognizer3D):
-    """``Recognizer3D`` that refuses checkpoints of another architecture.
+    """``Recognizer3D`` that refuses checkpoints of another architecture
+    and can run inference in bf16 (:meth:`set_inference_precision`).
 
     `Revisiting Classifier: Transferring Vision-Language Models for Video
     Recognition <https://arxiv.org/abs/2207.01297>`_
@@ -59,6 +64,61 @@ class Text4VisRecognizer(Recognizer3D):
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor)
         self.strict_load = strict_load
+        self.inference_precision = 'fp32'
+
+    # ---- inference precision ----------------------------------------------
+    def set_inference_precision(self, precision: str = 'auto') -> str:
+        """Run inference in ``'bf16'`` or ``'fp32'``; ``'auto'`` picks bf16
+        where the model's device computes it natively (CUDA, CPUs with
+        AVX512-BF16 or AMX), else fp32.
+
+        bf16 casts the backbone and the head's temporal module to bfloat16
+        once, and runs ``predict`` and ``forward(mode='tensor')`` under bf16
+        autocast; the data preprocessor, the frozen classifier and the
+        cosine logits stay fp32. This is for inference only: the fp32 weights
+        are gone, so ``train()`` refuses until the model is set back to
+        ``'fp32'`` and the weights are reloaded.
+
+        Args:
+            precision (str): ``'fp32'``, ``'bf16'`` or ``'auto'``.
+                Defaults to ``'auto'``.
+
+        Returns:
+            str: The precision now in use, ``'fp32'`` or ``'bf16'``.
+        """
+        device = next(self.parameters()).device
+        precision = resolve_precision(precision, device)
+        dtype = torch.bfloat16 if precision == 'bf16' else torch.float32
+        self.backbone.to(dtype)
+        if self.with_neck:
+            self.neck.to(dtype)
+        temporal = getattr(self.cls_head, 'temporal', None)
+        if temporal is not None:
+            temporal.to(dtype)
+        self.inference_precision = precision
+        return precision
+
+    def _inference_autocast(self):
+        if self.inference_precision != 'bf16':
+            return contextlib.nullcontext()
+        device = next(self.parameters()).device
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+
+    def predict(self, inputs, data_samples, **kwargs):
+        with self._inference_autocast():
+            return super().predict(inputs, data_samples, **kwargs)
+
+    def _forward(self, inputs, stage: str = 'backbone', **kwargs):
+        with self._inference_autocast():
+            return super()._forward(inputs, stage, **kwargs)
+
+    def train(self, mode: bool = True):
+        if mode and getattr(self, 'inference_precision', 'fp32') != 'fp32':
+            raise RuntimeError(
+                'this model was cast for bf16 inference '
+                '(set_inference_precision); to train, call '
+                "set_inference_precision('fp32') and reload the weights")
+        return super().train(mode)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata,
                               strict, missing_keys, unexpected_keys,

@@ -2,7 +2,7 @@
 # same backbone, T-Trans and schedule as the Text4Vis toy config, but a
 # randomly initialised, learnable linear classifier. It has no class-name
 # semantics, so it cannot be evaluated zero-shot.
-_base_ = ['./text4vis_tiny-vit-ttrans_1xb16-seg8-12e_toy-rgb.py']
+_base_ = ['./text4vis_tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py']
 
 model = dict(
     cls_head=dict(

@@ -113,7 +113,7 @@ val_evaluator = dict(type='RobustAccMetric')
 test_evaluator = val_evaluator
 
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=12, val_begin=1, val_interval=3)
+    type='EpochBasedTrainLoop', max_epochs=36, val_begin=1, val_interval=6)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
@@ -135,14 +135,14 @@ param_scheduler = [
         convert_to_iter_based=True),
     dict(
         type='CosineAnnealingLR',
-        T_max=11,
+        T_max=35,
         eta_min=0,
         by_epoch=True,
         begin=1,
-        end=12,
+        end=36,
         convert_to_iter_based=True)
 ]
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=3, save_best='auto', max_keep_ckpts=1))
+    checkpoint=dict(interval=6, save_best='auto', max_keep_ckpts=1))
 randomness = dict(seed=0, deterministic=False)

@@ -6,6 +6,6 @@
 # embeddings of the class names, so only the video side learns. `gather`
 # all-gathers the batch over processes (a no-op in one process). At test
 # time it scores all classes exactly like the frozen head.
-_base_ = ['./text4vis_tiny-vit-ttrans_1xb16-seg8-12e_toy-rgb.py']
+_base_ = ['./text4vis_tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py']
 
 model = dict(cls_head=dict(type='VideoTextContrastiveHead', gather=True))

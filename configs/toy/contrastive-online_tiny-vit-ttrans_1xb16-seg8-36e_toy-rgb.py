@@ -3,7 +3,7 @@
 # step by all-MiniLM-L6-v2, which is fine-tuned together with the video
 # side (at 1/100 of the learning rate, as CLIP text towers are fine-tuned
 # gently). The class-name classifier spec only supplies names and templates.
-_base_ = ['./contrastive_tiny-vit-ttrans_1xb16-seg8-12e_toy-rgb.py']
+_base_ = ['./contrastive_tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py']
 
 model = dict(
     cls_head=dict(text_encoder=dict(type='lm', model=None, pooling='mean')))
