@@ -3,6 +3,7 @@ weights, same inputs, so identical logits) and the data-pipeline throughput
 tool, both with tiny settings."""
 import json
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -60,3 +61,20 @@ def test_pipeline_throughput_variants_and_exactness(tmp_path):
     for row in rows.values():
         assert row['videos_per_s'] > 0
         assert 0.0 <= row['exact_frames'] <= 1.0
+
+
+def test_gpu_benchmark_script_names_existing_configs_and_options():
+    script = osp.join(ANALYSIS, 'gpu_benchmarks.sh')
+    assert subprocess.run(['bash', '-n', script]).returncode == 0
+    text = open(script).read()
+    k400 = re.search(r'^K400=(\S+)$', text, re.M).group(1)
+    configs = re.findall(r'^\w+=\$K400/(\S+)$', text, re.M)
+    assert len(configs) == 3
+    for name in configs:
+        assert osp.isfile(osp.join(REPO, k400, name)), name
+    benches, compare = text.split('bench()')[1].split('if [ -n')
+    for tool, calls in (('benchmark.py', benches),
+                        ('compare_original.py', compare)):
+        usage = run_tool(osp.join(ANALYSIS, tool), '--help').stdout
+        for option in set(re.findall(r' (--[a-z0-9-]+)', calls)):
+            assert option in usage, (tool, option)
