@@ -7,10 +7,8 @@ mmaction2 1.2.0 wheel declares it with ``locations=['mmaction.mmengine']``, a
 module it does not ship, so any lookup through it raises
 ModuleNotFoundError.)
 """
-from torch import nn
-from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
-
 from mmengine.registry import FUNCTIONS
+from torch import nn
 
 from ..models.layers import ResidualAttentionBlock
 
@@ -21,6 +19,8 @@ def residual_block_wrap_policy(module: nn.Module, recurse: bool,
     """One FSDP unit per CLIP transformer block (vision tower and T-Trans):
     each block's parameters are gathered just before it runs and freed
     after, so peak memory holds one block's full weights at a time."""
+    # imported here: torch builds without distributed support lack it
+    from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
     return transformer_auto_wrap_policy(
         module,
         recurse,
