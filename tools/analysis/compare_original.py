@@ -271,6 +271,7 @@ class Worker:
         self.optimizer = None
         self.runners = {}
         self.notes = {}
+        self.cast = False  # ours in bf16 (the fast mode)
 
     def _load(self, path: str) -> dict:
         return self.torch.load(path, map_location='cpu', weights_only=True)
@@ -373,7 +374,7 @@ class Worker:
         self.cast = False
 
     def _restore_fp32(self) -> None:
-        if getattr(self, 'cast', False):
+        if self.cast:
             self._reload_weights()
 
     def infer(self, setting: str):
