@@ -399,3 +399,26 @@ def test_dist_train_two_cpu_processes(tiny_data, tmp_path):
     # 8 videos, 4 per batch and process: one iteration per process.
     assert ckpt['meta']['iter'] == 1
     assert 'backbone.conv1.conv.weight' in ckpt['state_dict']
+
+
+def test_cpu_process_group_is_destroyed_at_exit(monkeypatch):
+    """The gloo group the CPU path creates registers its own destruction
+    (a live gloo group at interpreter shutdown can abort the process)."""
+    from t4v_mmaction.compat import cpu_distributed
+    registered = []
+    monkeypatch.setattr(cpu_distributed.atexit, 'register',
+                        registered.append)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
+    monkeypatch.setenv('MASTER_PORT', str(_free_port()))
+    with pytest.warns(UserWarning, match='gloo'):
+        cpu_distributed._init_dist_pytorch_cpu(
+            None, 'nccl', rank=0, world_size=1)
+    try:
+        assert torch.distributed.get_backend() == 'gloo'
+        assert len(registered) == 1
+        registered[0]()
+        assert not torch.distributed.is_initialized()
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()

@@ -6,7 +6,13 @@ default ``dist_cfg`` backend is NCCL, and ``Runner.wrap_model`` passes
 ``device_ids=[local_rank]`` to DDP, which CPU modules reject. Without CUDA we
 initialise the process group with gloo, skip ``set_device`` and give DDP
 ``device_ids=None``. With CUDA nothing changes.
+
+Upstream (torch, pytorch/pytorch#190489): a gloo process group still alive
+when the interpreter shuts down can abort the process ("terminate called
+without an active exception") after the run has finished. mmengine never
+destroys the group, so the gloo group we create is destroyed at exit.
 """
+import atexit
 import functools
 import os
 import warnings
@@ -25,11 +31,22 @@ def _cpu_backend(backend: str) -> str:
     return backend
 
 
+def _destroy_process_group() -> None:
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
+def _init_cpu_process_group(backend: str, **kwargs) -> None:
+    """``init_process_group`` without CUDA; destroyed again at exit."""
+    torch_dist.init_process_group(backend=_cpu_backend(backend), **kwargs)
+    atexit.register(_destroy_process_group)
+
+
 def _init_dist_pytorch_cpu(original, backend, init_backend='torch',
                            **kwargs):
     if torch.cuda.is_available() or init_backend != 'torch':
         return original(backend, init_backend=init_backend, **kwargs)
-    torch_dist.init_process_group(backend=_cpu_backend(backend), **kwargs)
+    _init_cpu_process_group(backend, **kwargs)
 
 
 def _init_dist_slurm_cpu(original, backend, port=None, init_backend='torch',
@@ -46,7 +63,7 @@ def _init_dist_slurm_cpu(original, backend, port=None, init_backend='torch',
     os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
     os.environ['LOCAL_RANK'] = os.environ['SLURM_LOCALID']
     os.environ['RANK'] = os.environ['SLURM_PROCID']
-    torch_dist.init_process_group(backend=_cpu_backend(backend), **kwargs)
+    _init_cpu_process_group(backend, **kwargs)
 
 
 def _ddp_init_cpu(original, self, module, *args, **kwargs):
