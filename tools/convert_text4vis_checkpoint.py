@@ -5,8 +5,8 @@ Reads checkpoints of ``whwu95/Text4Vis`` (``train.py``'s
 code's layout with ``fusion_model_state_dict``, or a bare state dict; with or
 without DDP's ``module.`` prefix) and writes an mmengine checkpoint
 ``{'state_dict': ..., 'meta': ...}`` with this package's key names, for
-``load_from`` / ``tools/test.py``. The source is read with
-``torch.load(weights_only=True)``: nothing in it is executed. With
+``load_from`` / ``tools/test.py``. The source is read without executing
+anything it contains (``torch.load(weights_only=True)``). With
 ``--config`` the model of that config is built (no pretrained weights) and
 the converted weights must load into it with ``strict=True``; on a mismatch
 nothing is written and the tool exits with an error naming it.
@@ -18,23 +18,26 @@ Example::
         --config configs/text4vis/<the matching config>.py
 """
 import argparse
-import copy
 import os
 import os.path as osp
-import pickle
 import sys
-import tempfile
 from typing import List, Optional
 
 import torch
+from mmengine.config import Config, DictAction
 
 import t4v_mmaction
-from t4v_mmaction.models.convert import (ORIGINAL_TTRANS_HEADS,
-                                         CheckpointConversionError,
-                                         convert_text4vis_state_dict,
-                                         describe_architecture, dropped_keys,
-                                         flatten_text4vis_checkpoint,
-                                         format_architecture, group_keys)
+from t4v_mmaction.compat import UnsafeCheckpointError
+from t4v_mmaction.models.utils import (checkpoint_mismatch,
+                                       load_weights_file, state_shapes)
+from t4v_mmaction.models.utils.convert import (ORIGINAL_TTRANS_HEADS,
+                                               CheckpointConversionError,
+                                               convert_text4vis_state_dict,
+                                               describe_architecture,
+                                               dropped_keys,
+                                               flatten_text4vis_checkpoint,
+                                               format_architecture,
+                                               group_keys)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -48,27 +51,31 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--config',
         help='t4v_mmaction config whose model the weights must load into '
         'with strict=True (checked before anything is written)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='overrides of --config, key=value pairs')
     return parser.parse_args(argv)
 
 
 def load_source(path: str) -> dict:
-    """``torch.load`` with ``weights_only=True``, with a clear refusal."""
-    if not osp.isfile(path):
-        sys.exit(f'error: SRC {path!r} is not a file')
+    """The checkpoint, read without executing anything; exits with a clear
+    message on an unsafe, truncated or foreign file."""
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
+        checkpoint = load_weights_file(path)
+    except FileNotFoundError:
+        sys.exit(f'error: SRC {path!r} is not a file')
+    except UnsafeCheckpointError as err:
         sys.exit(
-            f'error: refusing to load {path!r}: it holds Python objects '
-            'that torch.load(weights_only=True) does not allow (original '
-            'Text4Vis checkpoints hold only tensors, numbers, strings and '
-            'the optimizer state), and unpickling them could run code. '
-            'Nothing from the file was executed. If you trust the file, '
-            're-save it first with `python tools/misc/trust_checkpoint.py '
-            'SRC SAFE_COPY --yes-i-trust-this-file`.\n'
-            f'torch said: {str(err).splitlines()[0]}')
-    except (RuntimeError, OSError, EOFError) as err:
-        sys.exit(f'error: cannot read {path!r} as a torch checkpoint: {err}')
+            f'error: {err}\nOriginal Text4Vis checkpoints hold only tensors, '
+            'numbers, strings and the optimizer state. If you trust the '
+            'file, re-save it first with `python tools/misc/'
+            'trust_checkpoint.py SRC SAFE_COPY --yes-i-trust-this-file`.')
+    except ValueError as err:
+        sys.exit(f'error: {err}')
+    if not isinstance(checkpoint, dict):
+        sys.exit(f'error: {path!r} holds a {type(checkpoint).__name__}, not '
+                 'a checkpoint dict')
+    return checkpoint
 
 
 def source_layout(checkpoint: dict) -> str:
@@ -79,32 +86,19 @@ def source_layout(checkpoint: dict) -> str:
     return 'bare state dict'
 
 
-def build_model(config: str, tmp_dir: str) -> torch.nn.Module:
-    """The config's model without pretrained weights; a classifier that is
-    not an existing file is replaced by a random one of the same size."""
+def build_model(config: str,
+                cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """The config's model, as built (no weights are read: a backbone loads
+    its pretrained weights only in ``init_weights``, the head builds its
+    classifier only when used)."""
     from mmaction.registry import MODELS
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    model_cfg = copy.deepcopy(cfg.model)
-    backbone = model_cfg.get('backbone', {})
-    if 'pretrained' in backbone or str(backbone.get('type', '')).startswith(
-            'CLIP'):
-        backbone['pretrained'] = None
-    head = model_cfg.get('cls_head') or {}
-    classifier = head.get('classifier')
-    if classifier is not None and not (isinstance(classifier, str)
-                                       and osp.isfile(classifier)):
-        # the classifier is not part of the checkpoint: any [K, D] will do
-        path = osp.join(tmp_dir, 'classifier.pt')
-        # (zero-shot configs leave num_classes=None: any K)
-        torch.save(
-            torch.randn(head.get('num_classes') or 2, head['in_channels']),
-            path)
-        head['classifier'] = path
-    return MODELS.build(model_cfg)
+    return MODELS.build(cfg.model)
 
 
 def _ttrans_heads(model: torch.nn.Module) -> Optional[int]:
@@ -136,27 +130,13 @@ def mismatch_report(state_dict: dict, model: torch.nn.Module) -> List[str]:
             f"the original T-Trans of {ckpt['name']} has {expected} heads "
             f'(CLIP text width // 64), the config builds {heads}: set '
             f'cls_head.temporal.num_heads={expected}')
-    missing = [k for k in own if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in own]
-    shapes = [
-        f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
-        for k, v in state_dict.items()
-        if k in own and tuple(v.shape) != tuple(own[k].shape)
-    ]
-    if missing:
-        lines.append('missing from the checkpoint: ' +
-                     '; '.join(group_keys(missing)))
-    if unexpected:
-        lines.append('not in the model: ' + '; '.join(group_keys(unexpected)))
-    if shapes:
-        more = f' (+{len(shapes) - 5} more)' if len(shapes) > 5 else ''
-        lines.append('shape mismatches: ' + '; '.join(shapes[:5]) + more)
-    return lines
+    return lines + checkpoint_mismatch(state_shapes(state_dict),
+                                       state_shapes(own), model)
 
 
-def verify(state_dict: dict, config: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        model = build_model(config, tmp_dir)
+def verify(state_dict: dict, config: str,
+           cfg_options: Optional[dict] = None) -> None:
+    model = build_model(config, cfg_options)
     problems = mismatch_report(state_dict, model)
     if not problems:
         try:
@@ -188,7 +168,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         notes.append(f'the original T-Trans has {heads} heads '
                      f'(cls_head.temporal.num_heads={heads})')
     if args.config:
-        verify(state_dict, args.config)
+        verify(state_dict, args.config, args.cfg_options)
 
     meta = dict(
         source=osp.basename(args.src),

@@ -11,7 +11,7 @@ import argparse
 import time
 from typing import List, Optional
 
-from t4v_mmaction.datasets.toy_videos import make_toy_dataset
+from t4v_mmaction.toy import make_toy_dataset
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

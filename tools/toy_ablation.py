@@ -29,13 +29,14 @@ import os.path as osp
 import time
 
 import torch
-from _toy_common import use_data_root, zero_shot_config
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import t4v_mmaction  # noqa: F401
-from t4v_mmaction.datasets.toy_videos import MANIFEST, make_toy_dataset
+from t4v_mmaction.toy import (run_zero_shot, use_data_root,
+                              zero_shot_config)
+from t4v_mmaction.toy.videos import MANIFEST, make_toy_dataset
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 _SUFFIX = 'tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py'
@@ -243,7 +244,8 @@ def run_config(name: str, args, manifest: dict) -> Config:
 
 
 def zero_shot_spec(args, manifest: dict):
-    """The text classifier of the unseen names (the text run's encoder)."""
+    """The text classifier of the unseen names: a precomputed file, or the
+    text run's encoder on the unseen names."""
     if args.text_classifiers:
         return args.text_classifiers[1]
     base = common_config(TEXT_CFG, args, manifest).model.cls_head.classifier
@@ -269,11 +271,11 @@ def train_and_evaluate(name: str, args, manifest: dict) -> dict:
     if head_type != 'LinearVideoHead':
         start = time.perf_counter()
         checkpoint = osp.join(cfg.work_dir, f'epoch_{args.epochs}.pth')
-        zcfg = zero_shot_config(cfg, zero_shot_spec(args, manifest),
-                                args.data_root, checkpoint,
+        zcfg = zero_shot_config(cfg, args.data_root, checkpoint,
                                 osp.join(cfg.work_dir, 'zeroshot'))
         zcfg.experiment_name = f'{cfg.experiment_name}_zeroshot'
-        zero_shot = float(Runner.from_cfg(zcfg).test()['acc/top1'])
+        metrics = run_zero_shot(zcfg, zero_shot_spec(args, manifest))
+        zero_shot = float(metrics['acc/top1'])
         zs_time = time.perf_counter() - start
     _, table, paradigm, what, _ = RUNS[name]
     accs = [acc for _, acc in recorder.curve]

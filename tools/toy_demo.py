@@ -13,12 +13,12 @@ import argparse
 import os.path as osp
 import time
 
-from _toy_common import use_data_root, zero_shot_config
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import t4v_mmaction  # noqa: F401
-from t4v_mmaction.datasets.toy_videos import make_toy_dataset
+from t4v_mmaction.toy import (make_toy_dataset, run_zero_shot, use_data_root,
+                              zero_shot_config)
 
 DEFAULT_CONFIG = 'configs/toy/text4vis_tiny-vit-ttrans_1xb16-seg8-36e_toy-rgb.py'
 
@@ -56,16 +56,17 @@ def main():
     seen = runner.test()
 
     print('==> [4/4] zero-shot on unseen compositions')
-    unseen_names = f'{args.data_root}/classes_unseen.txt'
-    text_spec = dict(cfg.model.cls_head.classifier, class_names=unseen_names)
     num_unseen = manifest['num_classes']['unseen']
-    random_spec = dict(type='random', num_classes=num_unseen,
-                       dim=cfg.model.cls_head.in_channels, seed=0)
+    unseen = f'{args.data_root}/classes_unseen.txt'
+    # the trained model's own text classifier on the unseen names, and a
+    # random classifier of the same size as a control
+    specs = [('text', 'text'),
+             ('random', dict(type='random', classes=unseen, seed=0))]
     results = {}
-    for name, spec in [('text', text_spec), ('random', random_spec)]:
-        zcfg = zero_shot_config(cfg, spec, args.data_root, checkpoint,
+    for name, spec in specs:
+        zcfg = zero_shot_config(cfg, args.data_root, checkpoint,
                                 osp.join(args.work_dir, f'zeroshot_{name}'))
-        results[name] = Runner.from_cfg(zcfg).test()
+        results[name] = run_zero_shot(zcfg, spec)
 
     num_seen = manifest['num_classes']['seen']
     rows = [

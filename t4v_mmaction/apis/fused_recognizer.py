@@ -4,6 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from t4v_mmaction.models.heads import BaseVideoHead
+from t4v_mmaction.models.utils.views import fuse_views
 
 __all__ = ['FusedRecognizer']
 
@@ -40,6 +41,8 @@ class FusedRecognizer(nn.Module):
                             f'{type(head).__name__}')
         if num_views < 1:
             raise ValueError(f'num_views must be >= 1, got {num_views}')
+        if hasattr(head, 'build_classifier'):
+            head.build_classifier()  # a constant of the graph from now on
         pre = recognizer.data_preprocessor
         self.backbone = recognizer.backbone
         self.head = head
@@ -62,12 +65,12 @@ class FusedRecognizer(nn.Module):
             x = x.flip(1)
         x = (x - self.mean) / self.std
         emb = self.head.embed(self.backbone(x))  # (N * V, D)
-        V = self.num_views
+        N, V = frames.shape[0], self.num_views
         if self.head.view_fusion == 'embedding':
-            emb = emb.reshape(-1, V, emb.shape[-1]).mean(dim=1)  # (N, D)
+            emb = fuse_views(emb, N)  # (N, D)
             return F.softmax(self.head.classify(emb), dim=-1)
         logits = self.head.classify(emb)
-        logits = logits.reshape(-1, V, logits.shape[-1])  # (N, V, K)
+        logits = logits.reshape(N, V, logits.shape[-1])  # (N, V, K)
         if self.head.average_clips == 'prob':
             return F.softmax(logits, dim=-1).mean(dim=1)
         return F.softmax(logits.mean(dim=1), dim=-1)

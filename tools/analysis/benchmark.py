@@ -8,10 +8,11 @@ running its test pipeline on a synthetic video). The timed function is
 :class:`t4v_mmaction.apis.FusedRecognizer`: normalisation, backbone, head,
 view fusion and softmax (what ``tools/deployment/export_onnx.py`` exports).
 
-By default the model runs offline: the backbone's ``pretrained`` is dropped
-and the classifier is a random matrix of the right shape (the speed is the
-same as with real weights). ``--keep-classifier`` builds the config's own
-classifier instead (this may download CLIP weights).
+By default the model runs offline: its weights are random (the backbone's
+``pretrained`` weights are not loaded) and the head is given a random
+classifier of the right shape (the speed is the same as with real weights).
+``--keep-classifier`` builds the config's own classifier instead (this may
+download CLIP weights).
 
 Prints one summary line and, with ``--json``, writes every number.
 """
@@ -82,37 +83,19 @@ def parse_args():
     return args
 
 
-def _lm_width(spec: dict, default: int) -> int:
-    """Hidden size of an ``'lm'`` classifier's encoder, read offline."""
-    from transformers import AutoConfig
-
-    from t4v_mmaction.models.classifiers import default_lm_path
-    try:
-        return AutoConfig.from_pretrained(
-            spec.get('model') or default_lm_path(),
-            local_files_only=True).hidden_size
-    except (OSError, ImportError, ValueError):
-        return default
-
-
-def offline_model_cfg(cfg: Config) -> None:
-    """Drop pretrained weights and swap the classifier for a random one of
-    the same shape, in place."""
-    model = cfg.model
-    if 'pretrained' in model.get('backbone', {}):
-        model.backbone.pretrained = None
-    head = model.get('cls_head', {})
-    spec = head.get('classifier')
-    if spec is None:
+def use_random_classifier(model) -> None:
+    """Give the head a random classifier of its shape (K classes, its
+    embedding width), so that nothing is built or downloaded."""
+    head = getattr(model, 'cls_head', None)
+    if not hasattr(head, 'set_classifier'):
         return
-    if head.get('num_classes') is None:
-        raise ValueError('cls_head.num_classes is not set in the config; '
-                         'pass --cfg-options model.cls_head.num_classes=K')
-    dim = head.in_channels
-    if isinstance(spec, dict) and spec.get('type') == 'lm':
-        dim = _lm_width(spec, dim)
-    head.classifier = dict(
-        type='random', num_classes=head.num_classes, dim=dim, seed=0)
+    num_classes = head.num_classes or head.classifier_source.num_classes
+    if num_classes is None:
+        raise SystemExit('the number of classes is not known before '
+                         'building the classifier; pass --cfg-options '
+                         'model.cls_head.num_classes=K')
+    head.set_classifier(dict(type='random', num_classes=num_classes,
+                             seed=0))
 
 
 def train_timing(model, cfg: Config, args, device: torch.device,
@@ -158,12 +141,12 @@ def main():
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    if not args.keep_classifier:
-        offline_model_cfg(cfg)
     device = torch.device(args.device)
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
     model = init_recognizer(cfg, device='cpu')
+    if not args.keep_classifier:
+        use_random_classifier(model)
     views, channels, frames, height, width = get_input_shape(cfg)
     fused = FusedRecognizer(model, views).eval()
     flops = None if args.no_flops else count_flops(

@@ -1,7 +1,7 @@
 """Our Text4Vis model vs the original implementation, side by side.
 
 Both models get identical weights (the original's random initialisation,
-converted with :func:`t4v_mmaction.models.convert.convert_text4vis_state_dict`)
+converted with :func:`t4v_mmaction.models.utils.convert.convert_text4vis_state_dict`)
 and identical inputs. Each one lives in its own worker process (same thread
 count); the timed passes are interleaved (A B B A ...) so that a change of
 machine load hits both alike, and every figure is a median over repeats.
@@ -189,11 +189,21 @@ def build_ours(spec: dict):
         ours_model_cfg(spec, spec['arch'], spec['classifier_path']))
 
 
+def ours_module(name: str, before: str):
+    """One of our modules, by its path in this tree or, in an older
+    reference tree (``--reference-tree``), by its path there."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return importlib.import_module(before)
+
+
 def native_bf16(device) -> bool:
     """Whether bf16 runs natively on ``device`` (our package's rule)."""
-    from t4v_mmaction.models.recognizers.inference_precision import \
-        native_bf16 as native
-    return native(device)
+    return ours_module(
+        't4v_mmaction.models.utils.precision',
+        't4v_mmaction.models.recognizers.inference_precision').native_bf16(
+            device)
 
 
 def memory_mib(device) -> Dict[str, float]:
@@ -280,8 +290,10 @@ class Worker:
         """Ours: the shared weights in our layout."""
         if self.spec.get('our_weights'):
             return self._load(self.spec['our_weights'])
-        from t4v_mmaction.models.convert import convert_text4vis_state_dict
-        return convert_text4vis_state_dict(self._load(self.spec['weights']))
+        convert = ours_module('t4v_mmaction.models.utils.convert',
+                              't4v_mmaction.models.convert')
+        return convert.convert_text4vis_state_dict(
+            self._load(self.spec['weights']))
 
     def _make_inputs(self) -> None:
         torch, spec = self.torch, self.spec

@@ -15,10 +15,14 @@ _SHOWN = 20  # broken videos listed in an epoch summary
 class VideoDataHook(Hook):
     """Guard the video data of a run built on ``RobustVideoDataset``.
 
-    * Before training / testing: every label of the train, val and test
-      lists must index one of the model's ``cls_head.num_classes`` classes;
-      otherwise :class:`~t4v_mmaction.datasets.AnnotationError` names the
-      list, line and label before any step runs.
+    * Before training / testing: the head's frozen classifier is built (so a
+      bad spec fails, and the build time is spent, before the first step);
+      every label of the train, val and test lists must index one of the
+      model's ``cls_head.num_classes`` classes, otherwise
+      :class:`~t4v_mmaction.datasets.AnnotationError` names the list, line
+      and label; and a dataset with class names must have the classifier's
+      class names, in the same order, otherwise a ``ValueError`` names both
+      files (e.g. a zero-shot test list with the training classifier).
     * During training: counts the broken videos the dataset skipped. Workers
       are separate processes, so the dataset reports each skipped file in
       the metainfo of the next sample it returns; this hook, in the main
@@ -116,14 +120,47 @@ class VideoDataHook(Hook):
     def _check_labels(self, runner, dataset) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        num_classes = getattr(getattr(model, 'cls_head', None),
-                              'num_classes', None)
+        head = getattr(model, 'cls_head', None)
+        if hasattr(head, 'build_classifier'):
+            head.build_classifier()
+        num_classes = getattr(head, 'num_classes', None)
         if num_classes is None:
             return
         for robust in find_robust_datasets(dataset):
-            if id(robust) in self._checked:
+            key = (id(robust), id(getattr(head, 'classifier_meta', None)))
+            if key in self._checked:
                 continue
             robust.full_init()
             robust.check_labels(
                 num_classes, f'the model has {num_classes} classes')
-            self._checked.add(id(robust))
+            check_label_set(robust, head)
+            self._checked.add(key)
+
+
+def check_label_set(dataset, head) -> None:
+    """A dataset's class names must be the classifier's.
+
+    Raises:
+        ValueError: Naming the dataset's class-name file and the classifier,
+            with the first class that differs.
+    """
+    ours = getattr(dataset, 'class_names', None)
+    theirs = getattr(head, 'class_names', None)
+    if ours is None or theirs is None or list(ours) == list(theirs):
+        return
+    where = getattr(ours, 'source', None) or 'the dataset\'s class_names'
+    source = head.classifier_source.describe() if hasattr(
+        head, 'classifier_source') else 'the classifier'
+    first = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b),
+                 min(len(ours), len(theirs)))
+    detail = (f'class {first} is {ours[first]!r} in the dataset but '
+              f'{theirs[first]!r} in the classifier' if first < min(
+                  len(ours), len(theirs)) else
+              f'{len(ours)} classes in the dataset, {len(theirs)} in the '
+              'classifier')
+    raise ValueError(
+        f'{dataset.ann_file}: the dataset\'s classes ({where}) are not the '
+        f'classes of the model\'s classifier (the {source}): {detail}. '
+        'Give the head the classifier of these classes (e.g. '
+        'cls_head.set_classifier(...) or init_recognizer(class_names=...)) '
+        'or the dataset the classifier\'s class names.')

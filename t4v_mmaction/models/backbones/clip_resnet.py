@@ -5,28 +5,32 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 from mmengine.logging import MMLogger
-from mmengine.model import BaseModule
 
-from ..temporal import TemporalConv1d
-from .clip_weights import load_into, load_visual_state_dict, vision_config
+from ..temporal_mixers import TemporalConv1d
+from ..utils.clip_source import resolve_clip_source
+from ..utils.state_dict import load_state_dict_exactly, strip_prefix
+from .per_frame_backbone import PerFrameBackbone
 
 
 @MODELS.register_module()
-class CLIPResNet(BaseModule):
+class CLIPResNet(PerFrameBackbone):
     """CLIP ResNet (open_clip's ModifiedResNet) applied to every frame.
 
-    Input ``(B, 3, T, H, W)``; output per-frame embeddings ``(B, T, D)``
-    from CLIP's attention pooling. With ``t1d_stages`` the residual branch
-    of every bottleneck in those stages starts with an identity-initialised
-    channel-wise temporal convolution (the paper's T1D, res4-5 = stages
-    (3, 4)), stored as ``layer{s}.{i}.temporal``.
+    Input clips ``(B, 3, T, H, W)`` or frames ``(N, 3, H, W)``; output the
+    embeddings of CLIP's attention pooling, ``(B, T, D)`` by default (see
+    :class:`~.per_frame_backbone.PerFrameBackbone` for ``output_format``).
+    With ``t1d_stages`` the residual branch of every bottleneck in those
+    stages starts with an identity-initialised channel-wise temporal
+    convolution (the paper's T1D, res4-5 = stages (3, 4)), stored as
+    ``layer{s}.{i}.temporal``.
 
     Args:
-        arch (str | dict): open_clip name (``'RN50'``, ``'RN101'``, ...) or
-            a dict with ``embed_dim, image_size, layers (4-tuple), width``
-            and optionally ``heads``. Defaults to 'RN50'.
-        pretrained (str, optional): open_clip tag, local file or None.
-            Defaults to None.
+        arch (str | dict): open_clip name (``'RN50'``, ``'RN101'``, ...),
+            config file / model folder, or a dict with ``embed_dim,
+            image_size, layers (4-tuple), width`` and optionally ``heads``.
+            Defaults to 'RN50'.
+        pretrained (str, optional): open_clip tag, local weights file or
+            model folder, or None. Defaults to None.
         num_frames (int): Frames per clip T. Defaults to 8.
         t1d_stages (Sequence[int]): Stages (1-4) that get T1D. Defaults to
             () (no temporal modelling inside the backbone).
@@ -34,6 +38,8 @@ class CLIPResNet(BaseModule):
             freezes ``layer1..layerk``. Defaults to -1.
         norm_eval (bool): Keep BatchNorm in eval mode when training.
             Defaults to False.
+        output_format (str): ``'frames'``, ``'feature_map'`` or
+            ``'pooled'``. Defaults to ``'frames'``.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
@@ -44,21 +50,26 @@ class CLIPResNet(BaseModule):
                  t1d_stages: Sequence[int] = (),
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
+                 output_format: str = 'frames',
                  init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        cfg = vision_config(arch)
-        if not isinstance(cfg.get('layers'), (list, tuple)):
-            raise ValueError(f'{arch!r} is not a CLIP ResNet; use CLIPViT')
+        super().__init__(output_format, init_cfg=init_cfg)
+        # the ResNet has no GELU: the activation decision is moot here
+        self.source = resolve_clip_source(arch, pretrained)
+        cfg = self.source.vision_cfg
+        if not isinstance(cfg.get('layers'), (list, tuple)) or \
+                cfg.get('timm_model_name'):
+            raise ValueError(f'{arch!r} is not a CLIP ResNet '
+                             '(ModifiedResNet); use CLIPViT for a ViT')
         self.arch, self.pretrained = arch, pretrained
         self.num_frames = num_frames
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
-        self.embed_dim = cfg['embed_dim']
+        self.embed_dim = self.source.embed_dim
         width = cfg['width']
         from open_clip.modified_resnet import ModifiedResNet  # heavy import
         self.net = ModifiedResNet(
             layers=cfg['layers'],
-            output_dim=cfg['embed_dim'],
-            heads=cfg.get('heads', width * 32 // 64),
+            output_dim=self.embed_dim,
+            heads=cfg.get('heads', width * 32 // cfg.get('head_width', 64)),
             image_size=cfg['image_size'],
             width=width)
         for stage in t1d_stages:
@@ -73,10 +84,15 @@ class CLIPResNet(BaseModule):
     def init_weights(self) -> None:
         """Load ``pretrained`` CLIP weights (if any), then ``init_cfg``."""
         if self.pretrained:
-            state_dict = load_visual_state_dict(self.arch, self.pretrained)
-            load_into(self.net, state_dict)
+            state_dict = self.source.visual_state_dict()
+            if any(k.startswith('net.') for k in state_dict):
+                state_dict = strip_prefix(state_dict, 'net.')  # ours
+            load_state_dict_exactly(self.net, state_dict,
+                                    self.source.fetch(),
+                                    new_modules=('temporal', ),
+                                    target=f'{self.arch!r} ({type(self).__name__})')
             MMLogger.get_current_instance().info(
-                f'CLIPResNet: loaded {self.pretrained} ({self.arch})')
+                f'CLIPResNet: loaded {self.source.describe()}')
         super().init_weights()
 
     def _freeze_stages(self) -> None:
@@ -101,11 +117,10 @@ class CLIPResNet(BaseModule):
                     m.eval()
         return self
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: ``(B, 3, T, H, W)`` -> per-frame embeddings ``(B, T, D)``."""
-        B, C, T, H, W = x.shape
-        if T != self.num_frames:
-            raise ValueError(f'got {T} frames, built for num_frames='
-                             f'{self.num_frames}')
-        frames = x.transpose(1, 2).reshape(B * T, C, H, W)  # (B*T, 3, H, W)
-        return self.net(frames).view(B, T, -1)
+    @property
+    def has_temporal_modules(self) -> bool:
+        return any(hasattr(block, 'temporal') for block in self.net.modules())
+
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        """frames ``(N, 3, H, W)`` -> ``(N, D)``."""
+        return self.net(frames)

@@ -3,39 +3,78 @@ from typing import Optional, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.logging import MMLogger
-from mmengine.model import BaseModule
 from torch.utils.checkpoint import checkpoint
 
 from ..layers import ResidualAttentionBlock
-from .clip_weights import (default_act_layer, load_into,
-                           load_visual_state_dict, resize_pos_embed,
-                           vision_config)
+from ..utils.clip_source import resolve_clip_source
+from ..utils.state_dict import load_state_dict_exactly
+from .per_frame_backbone import PerFrameBackbone
+
+# open_clip VisionTransformer options this implementation computes; a
+# config that sets any other one is built by open_clip itself (OpenCLIPTower)
+_NATIVE_OPTIONS = {'layers', 'width', 'head_width', 'mlp_ratio',
+                   'patch_size', 'image_size'}
+
+
+def resize_pos_embed(pos_embed: torch.Tensor, num_tokens: int,
+                     num_prefix: int = 1) -> torch.Tensor:
+    """Bicubic resize of a ``(1 + g*g, D)`` position table to
+    ``num_tokens`` rows (a new input resolution)."""
+    if pos_embed.shape[0] == num_tokens:
+        return pos_embed
+    prefix, grid = pos_embed[:num_prefix], pos_embed[num_prefix:]
+    old, new = int(grid.shape[0]**0.5), int((num_tokens - num_prefix)**0.5)
+    grid = grid.reshape(1, old, old, -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(
+        grid.float(), size=(new, new), mode='bicubic', align_corners=False)
+    grid = grid.permute(0, 2, 3, 1).reshape(new * new, -1)
+    return torch.cat([prefix, grid.to(pos_embed.dtype)])
+
+
+def native_vit_config(vision_cfg: dict) -> bool:
+    """Whether a visual config is an OpenAI-style ViT that :class:`CLIPViT`
+    computes itself (not a timm tower, no options beyond OpenAI's)."""
+    if vision_cfg.get('timm_model_name') or isinstance(
+            vision_cfg.get('layers'), (list, tuple)):
+        return False
+    defaults = dict(ls_init_value=None, patch_dropout=0.,
+                    attentional_pool=False, no_ln_pre=False,
+                    pos_embed_type='learnable', final_ln_after_pool=False,
+                    pool_type='tok', output_tokens=False, act_kwargs=None,
+                    norm_kwargs=None, block_type=None, qk_norm=False)
+    extra = {k: v for k, v in vision_cfg.items()
+             if k not in _NATIVE_OPTIONS and defaults.get(k, object()) != v
+             and not k.startswith('timm_')}
+    return not extra and vision_cfg.get('patch_size') is not None
 
 
 @MODELS.register_module()
-class CLIPViT(BaseModule):
+class CLIPViT(PerFrameBackbone):
     """CLIP vision transformer applied to every frame of a clip.
 
     `Revisiting Classifier: Transferring Vision-Language Models for Video
     Recognition <https://arxiv.org/abs/2207.01297>`_
 
-    Input ``(B, 3, T, H, W)`` (mmaction's ``NCTHW``); output the per-frame
-    embeddings in CLIP's projected space, ``(B, T, D)``
-    (``[class]`` -> ``ln_post`` -> ``proj``). Parameter names are OpenAI's,
-    so CLIP / open_clip weights load as they are; new temporal modules live
-    under ``transformer.resblocks.{i}.temporal``.
+    Input clips ``(B, 3, T, H, W)`` or frames ``(N, 3, H, W)``; output the
+    embeddings in CLIP's projected space (``[class]`` -> ``ln_post`` ->
+    ``proj``), ``(B, T, D)`` by default (see
+    :class:`~.per_frame_backbone.PerFrameBackbone` for ``output_format``).
+    Parameter names are OpenAI's, so CLIP / open_clip weights load as they
+    are; new temporal modules live under
+    ``transformer.resblocks.{i}.temporal``.
 
     Args:
-        arch (str | dict): open_clip model name (``'ViT-B-16'``,
-            ``'ViT-L-14-336'``, ``'ViT-B/32'``, ...) or a dict with
-            ``embed_dim, image_size, layers, width, patch_size`` and
-            optionally ``head_width`` (64) and ``mlp_ratio`` (4.0).
+        arch (str | dict): An OpenAI-style CLIP ViT: an open_clip model name
+            (``'ViT-B-16'``, ``'ViT-L-14-336'``, ``'ViT-B/32'``, ...), config
+            file / model folder, or a dict (see
+            :func:`~t4v_mmaction.models.utils.resolve_clip_source`).
             Defaults to 'ViT-B-16'.
-        pretrained (str, optional): open_clip tag, local weights file, or
-            None for random initialisation. Loaded in ``init_weights``.
-            Defaults to None.
+        pretrained (str, optional): open_clip tag, local weights file or
+            model folder, or None for random initialisation. Loaded in
+            ``init_weights``. Defaults to None.
         num_frames (int): Frames per clip T. Defaults to 8.
         temporal (dict, optional): In-backbone temporal module for the
             [class] token, e.g. ``dict(type='TokenT1D')`` or
@@ -43,8 +82,9 @@ class CLIPViT(BaseModule):
             ``temporal_layers``). Defaults to None.
         temporal_layers (list[int], optional): Blocks that get the temporal
             module. Defaults to all.
-        act_layer (str, optional): 'quick_gelu' or 'gelu'; by default
-            what the weights were trained with (QuickGELU for OpenAI).
+        quick_gelu (bool, optional): Force QuickGELU / GELU; by default what
+            the weights were trained with, decided as for the text
+            classifier built from the same weights.
         drop_path_rate (float): Stochastic depth, linear over depth.
             Defaults to 0.
         frozen_stages (int): -1 trains everything; 0 freezes the patch and
@@ -53,6 +93,8 @@ class CLIPViT(BaseModule):
             trainable). Defaults to -1.
         grad_checkpointing (bool): Recompute each block in backward to save
             memory. Defaults to False.
+        output_format (str): ``'frames'``, ``'feature_map'`` or
+            ``'pooled'``. Defaults to ``'frames'``.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
@@ -62,16 +104,21 @@ class CLIPViT(BaseModule):
                  num_frames: int = 8,
                  temporal: Optional[dict] = None,
                  temporal_layers: Optional[list] = None,
-                 act_layer: Optional[str] = None,
+                 quick_gelu: Optional[bool] = None,
                  drop_path_rate: float = 0.,
                  frozen_stages: int = -1,
                  grad_checkpointing: bool = False,
+                 output_format: str = 'frames',
                  init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        cfg = vision_config(arch)
-        if isinstance(cfg.get('layers'), (list, tuple)) or \
-                cfg.get('patch_size') is None:
-            raise ValueError(f'{arch!r} is not a ViT; use CLIPResNet')
+        super().__init__(output_format, init_cfg=init_cfg)
+        self.source = resolve_clip_source(arch, pretrained, quick_gelu)
+        cfg = self.source.vision_cfg
+        if isinstance(cfg.get('layers'), (list, tuple)):
+            raise ValueError(f'{arch!r} is a CLIP ResNet; use CLIPResNet')
+        if not native_vit_config(cfg):
+            raise ValueError(
+                f'{arch!r} is not an OpenAI-style CLIP ViT (its visual config '
+                f'is {cfg}); use OpenCLIPVisual for any open_clip tower')
         self.arch, self.pretrained = arch, pretrained
         self.num_frames = num_frames
         self.frozen_stages = frozen_stages
@@ -79,7 +126,7 @@ class CLIPViT(BaseModule):
         width, layers = cfg['width'], cfg['layers']
         patch, image_size = cfg['patch_size'], cfg['image_size']
         heads = width // cfg.get('head_width', 64)
-        self.embed_dim = cfg['embed_dim']
+        self.embed_dim = self.source.embed_dim
         self.layers = layers
 
         scale = width**-0.5
@@ -88,7 +135,6 @@ class CLIPViT(BaseModule):
         self.positional_embedding = nn.Parameter(
             scale * torch.randn((image_size // patch)**2 + 1, width))
         self.ln_pre = nn.LayerNorm(width)
-        act_layer = act_layer or default_act_layer(arch, pretrained)
         drop_path = torch.linspace(0, drop_path_rate, layers).tolist()
         temporal_layers = range(layers) if temporal_layers is None else \
             temporal_layers
@@ -98,7 +144,7 @@ class CLIPViT(BaseModule):
                 width,
                 heads,
                 mlp_ratio=cfg.get('mlp_ratio', 4.0),
-                act_layer=act_layer,
+                act_layer=self.source.act_layer,
                 drop_path=drop_path[i],
                 temporal=MODELS.build(
                     temporal,
@@ -110,6 +156,10 @@ class CLIPViT(BaseModule):
         self.proj = nn.Parameter(scale * torch.randn(width, self.embed_dim))
         self._init_clip_blocks(width, layers)
         self._freeze_stages()
+
+    @property
+    def has_temporal_modules(self) -> bool:
+        return any(b.temporal is not None for b in self.transformer.resblocks)
 
     def _init_clip_blocks(self, width: int, layers: int) -> None:
         """CLIP's initialisation of the blocks (used without pretrained
@@ -124,14 +174,16 @@ class CLIPViT(BaseModule):
     def init_weights(self) -> None:
         """Load ``pretrained`` CLIP weights (if any), then ``init_cfg``."""
         if self.pretrained:
-            state_dict = load_visual_state_dict(self.arch, self.pretrained)
+            state_dict = self.source.visual_state_dict()
             if 'positional_embedding' in state_dict:
                 state_dict['positional_embedding'] = resize_pos_embed(
                     state_dict['positional_embedding'],
                     self.positional_embedding.shape[0])
-            load_into(self, state_dict)
+            load_state_dict_exactly(self, state_dict, self.source.fetch(),
+                                    new_modules=('temporal', ),
+                                    target=f'{self.arch!r} ({type(self).__name__})')
             MMLogger.get_current_instance().info(
-                f'CLIPViT: loaded {self.pretrained} ({self.arch})')
+                f'CLIPViT: loaded {self.source.describe()}')
         super().init_weights()
 
     def _freeze_stages(self) -> None:
@@ -154,7 +206,7 @@ class CLIPViT(BaseModule):
         self._freeze_stages()
         return self
 
-    def forward_frames(self, x: torch.Tensor) -> torch.Tensor:
+    def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
         """x: ``(N, 3, H, W)`` frames -> ``(N, D)`` frame embeddings."""
         x = self.conv1(x)  # (N, W, g, g)
         x = x.flatten(2).transpose(1, 2)  # (N, g*g, W)
@@ -167,13 +219,3 @@ class CLIPViT(BaseModule):
             else:
                 x = block(x)
         return self.ln_post(x[:, 0]) @ self.proj  # (N, D)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: ``(B, 3, T, H, W)`` -> per-frame embeddings ``(B, T, D)``."""
-        B, C, T, H, W = x.shape
-        if T != self.num_frames and any(
-                b.temporal is not None for b in self.transformer.resblocks):
-            raise ValueError(f'got {T} frames, but the temporal modules were '
-                             f'built for num_frames={self.num_frames}')
-        frames = x.transpose(1, 2).reshape(B * T, C, H, W)  # (B*T, 3, H, W)
-        return self.forward_frames(frames).view(B, T, -1)

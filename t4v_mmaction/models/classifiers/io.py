@@ -1,4 +1,4 @@
-"""The classifier file format: reading, writing, hashing and the cache dir.
+"""The classifier file format: reading and writing.
 
 A classifier file is a ``torch.save`` of a plain dict::
 
@@ -10,8 +10,6 @@ loads with ``torch.load(..., weights_only=True)``. A plain ``[C, D]`` tensor
 saved with ``torch.save`` (the original code's ``text_feats_*.pt``) is read
 too. Nothing here ever unpickles with ``weights_only=False``.
 """
-import hashlib
-import json
 import os
 import os.path as osp
 import pickle
@@ -22,14 +20,12 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import torch
 
+from t4v_mmaction.utils import tensor_sha256
+
 __all__ = [
     'ClassifierFile', 'ClassifierFormatError', 'make_classifier',
-    'save_classifier',
-    'read_classifier', 'tensor_sha256', 'file_sha256', 'path_sha256',
-    'default_cache_dir', 'canonical_json'
+    'save_classifier', 'read_classifier'
 ]
-
-CACHE_ENV = 'T4V_CACHE_DIR'
 
 
 class ClassifierFormatError(ValueError):
@@ -67,51 +63,6 @@ class ClassifierFile:
         return self.meta.get('class_names')
 
 
-def tensor_sha256(weight: torch.Tensor) -> str:
-    """sha256 of a tensor's float32 values and shape (hex)."""
-    array = np.ascontiguousarray(
-        weight.detach().cpu().to(torch.float32).numpy())
-    digest = hashlib.sha256(repr(tuple(array.shape)).encode())
-    digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-_FILE_HASHES: Dict[tuple, str] = {}
-
-
-def file_sha256(path: str) -> str:
-    """sha256 of a file's bytes, remembered per (path, size, mtime)."""
-    stat = os.stat(path)
-    key = (osp.realpath(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _FILE_HASHES:
-        digest = hashlib.sha256()
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 22), b''):
-                digest.update(chunk)
-        _FILE_HASHES[key] = digest.hexdigest()
-    return _FILE_HASHES[key]
-
-
-def path_sha256(path: str) -> str:
-    """sha256 of a file, or of every file in a directory (names included)."""
-    if osp.isfile(path):
-        return file_sha256(path)
-    digest = hashlib.sha256()
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            full = osp.join(root, name)
-            digest.update(osp.relpath(full, path).encode())
-            digest.update(file_sha256(full).encode())
-    return digest.hexdigest()
-
-
-def default_cache_dir() -> str:
-    """``$T4V_CACHE_DIR``, else ``~/.cache/t4v_mmaction/classifiers``."""
-    return os.environ.get(CACHE_ENV) or osp.join(
-        osp.expanduser('~'), '.cache', 't4v_mmaction', 'classifiers')
-
-
 def _check_json_safe(value, where: str = 'meta') -> None:
     if value is None or isinstance(value, (str, bool, int, float)):
         return
@@ -142,6 +93,14 @@ def _check_weight(weight, source: str) -> torch.Tensor:
         raise ClassifierFormatError(
             f'{source}: the classifier is a {type(weight).__name__}, '
             'expected a [C, D] tensor')
+    if weight.layout != torch.strided:
+        raise ClassifierFormatError(
+            f'{source}: the classifier is a {weight.layout} tensor; save it '
+            'dense (weight.to_dense())')
+    if weight.device.type == 'meta':
+        raise ClassifierFormatError(
+            f'{source}: the classifier is a meta tensor (shape only, no '
+            'values); save the materialised weights')
     if weight.ndim != 2 or 0 in weight.shape:
         raise ClassifierFormatError(
             f'{source}: the classifier has shape {list(weight.shape)}, '
@@ -154,7 +113,13 @@ def _check_weight(weight, source: str) -> torch.Tensor:
     if not torch.isfinite(weight).all():
         raise ClassifierFormatError(
             f'{source}: the classifier holds NaN or infinite values')
-    zero_rows = torch.nonzero(weight.norm(dim=1) == 0).flatten().tolist()
+    norms = weight.double().norm(dim=1)
+    overflow = torch.nonzero(~torch.isfinite(norms.float())).flatten()
+    if overflow.numel():
+        raise ClassifierFormatError(
+            f'{source}: rows {overflow[:10].tolist()} are too large to '
+            'L2-normalise in float32 (norm > 3.4e38)')
+    zero_rows = torch.nonzero(norms == 0).flatten().tolist()
     if zero_rows:
         raise ClassifierFormatError(
             f'{source}: rows {zero_rows[:10]} are all zero and cannot be '
@@ -305,9 +270,3 @@ def read_classifier(path: str) -> ClassifierFile:
         raise ClassifierFormatError(f'{path}: {err}') from err
     meta.setdefault('sha256', tensor_sha256(weight))
     return ClassifierFile(weight, meta, path)
-
-
-def canonical_json(value) -> str:
-    """Deterministic JSON text (sorted keys) used for content hashes."""
-    return json.dumps(value, sort_keys=True, separators=(',', ':'),
-                      default=str)

@@ -115,3 +115,12 @@ def ensemble_templates(embeddings: torch.Tensor,
     if ensemble == 'normalized_mean':
         embeddings = F.normalize(embeddings, dim=-1)
     return embeddings.mean(dim=0)  # (C, D)
+
+
+def add_template_arguments(parser) -> None:
+    """``--templates`` and ``--ensemble`` of the prompt-based classifiers."""
+    parser.add_argument(
+        '--templates',
+        help=f"a template set {sorted(TEMPLATE_SETS)} (default 'text4vis') "
+        'or a file with one template per line')
+    parser.add_argument('--ensemble', choices=['normalized_mean', 'mean'])

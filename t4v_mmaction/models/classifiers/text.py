@@ -1,185 +1,46 @@
 """CLIP text-encoder classifier: the Text4Vis "textual" frozen classifier.
 
 Each row is CLIP's text embedding of a prompt such as ``'a video of a person
-{class name}.'``: token + positional embedding -> causal text transformer ->
-``ln_final`` -> the EOT token's state -> ``@ text_projection`` (open_clip's
-``encode_text`` without normalisation). Only the text tower is built.
+{class name}.'``: open_clip's ``encode_text`` without normalisation, for any
+open_clip text tower (OpenAI CLIP, SigLIP / SigLIP 2, PE-Core, EVA-02,
+MobileCLIP, ...). Only the text tower is built; architecture, weights,
+activation and tokenizer come from
+:func:`~t4v_mmaction.models.utils.resolve_clip_source`, exactly as for the
+visual backbone built from the same ``(model, pretrained)``.
 
-Speed: the text transformer is causal and pooled at the EOT token, so the
-positions after the EOT never influence the result. Prompts are sorted by
+A CLIP model's logit scale (and SigLIP's logit bias) are not used: the head
+scores ``scale * cos(video, row)`` with its own learnable scale (initial 100,
+CLIP's), and a bias added to every class alike does not change a
+cross-entropy loss or the ranking.
+
+Speed: a causal text transformer pooled at the EOT token never lets the
+positions after the EOT influence the result, so prompts are sorted by
 length and each batch runs only up to its longest prompt instead of the full
-77-token context, which is exact and several times faster.
+context (exact, several times faster).
 """
-import json
-import os.path as osp
+import argparse
 import warnings
-import zipfile
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 from tqdm import tqdm
 
-from t4v_mmaction.datasets.class_names import resolve_class_names
-from .templates import TemplatesType, ensemble_templates, resolve_templates
+from t4v_mmaction.datasets.class_names import ClassNames, resolve_class_names
+from t4v_mmaction.registry import CLASSIFIERS
+from ..utils.clip_source import CLIPSource, resolve_clip_source
+from ..utils.state_dict import load_state_dict_exactly
+from .base import BaseClassifier
+from .templates import (TemplatesType, add_template_arguments,
+                        ensemble_templates, resolve_templates)
 
-__all__ = ['build_text_classifier', 'load_text_tower', 'encode_prompts']
-
-# Keys of a full CLIP state dict that belong to neither tower.
-_NON_TEXT_KEYS = ('logit_scale', 'logit_bias', 'input_resolution',
-                  'context_length', 'vocab_size')
-
-
-def build_text_classifier(class_names: Union[str, Sequence[str]],
-                          model: str = 'ViT-B-16',
-                          pretrained: Optional[str] = None,
-                          templates: TemplatesType = None,
-                          ensemble: str = 'normalized_mean',
-                          quick_gelu: Optional[bool] = None,
-                          seed: int = 0,
-                          batch_size: int = 128,
-                          device: str = 'cpu',
-                          progress: bool = False) -> torch.Tensor:
-    """Embed class names with a CLIP text encoder.
-
-    Args:
-        class_names (str | Sequence[str]): C class names, used verbatim,
-            or a label-map / ``id,name`` CSV file holding them.
-        model (str): An open_clip model name (``'ViT-B-16'``; OpenAI's
-            ``'ViT-B/16'`` spelling works too) or the path of an open_clip
-            model-config JSON. Defaults to ``'ViT-B-16'``.
-        pretrained (str, optional): ``None`` for random weights (seeded by
-            ``seed``), an open_clip pretrained tag such as ``'openai'``
-            (downloads), or a local file: an OpenAI TorchScript ``.pt``
-            archive or an open_clip / OpenAI state dict (``.pt``, ``.pth``,
-            ``.bin``, ``.safetensors``). Defaults to None.
-        templates (str | list[str], optional): See
-            :func:`~.templates.resolve_templates`. Defaults to None, the
-            original's single ``'a video of a person {}.'``.
-        ensemble (str): How several templates are fused; see
-            :func:`~.templates.ensemble_templates`. Defaults to
-            ``'normalized_mean'``.
-        quick_gelu (bool, optional): Use QuickGELU, as all OpenAI CLIP
-            models do. ``None`` picks it from the pretrained tag, turns it on
-            for OpenAI TorchScript archives and otherwise follows the model
-            config. Pass True for OpenAI weights saved as a state dict (or
-            use ``'ViT-B-16-quickgelu'``). Defaults to None.
-        seed (int): Seed of the random initialisation (only matters when
-            ``pretrained`` is None). The global RNG state is preserved.
-            Defaults to 0.
-        batch_size (int): Prompts per forward pass. Defaults to 128.
-        device (str): Where the text tower runs. Defaults to ``'cpu'``.
-        progress (bool): Show a tqdm bar. Defaults to False.
-
-    Returns:
-        torch.Tensor: ``(C, D)`` float32 on the CPU, ``nn.Linear.weight``
-        orientation, rows not normalised for a single template (the mean of
-        L2-normalised embeddings for several).
-    """
-    names = resolve_class_names(class_names)
-    templates = resolve_templates(templates)
-    tower, tokenizer = load_text_tower(model, pretrained, quick_gelu, seed,
-                                       device)
-    prompts = [t.format(name) for t in templates for name in names]
-    labels = [f'class {i % len(names)} ({names[i % len(names)]!r}, template '
-              f'{templates[i // len(names)]!r})' for i in range(len(prompts))]
-    tokens = _tokenize(tokenizer, prompts, labels)
-    embeddings = encode_prompts(tower, tokens, batch_size, progress)
-    embeddings = embeddings.view(len(templates), len(names), -1)  # (P, C, D)
-    return ensemble_templates(embeddings, ensemble).cpu()
+__all__ = [
+    'TextClassifier', 'build_text_classifier', 'load_text_tower',
+    'encode_prompts', 'tokenize_prompts'
+]
 
 
-def _model_config(model: str) -> Tuple[str, dict]:
-    import open_clip
-    if osp.isfile(model):
-        with open(model, encoding='utf-8') as f:
-            cfg = json.load(f)
-        if 'embed_dim' not in cfg or 'text_cfg' not in cfg:
-            raise ValueError(f'{model}: an open_clip model config needs '
-                             "'embed_dim' and 'text_cfg'")
-        return model, cfg
-    name = model.replace('/', '-')
-    cfg = open_clip.get_model_config(name)
-    if cfg is None:
-        raise ValueError(
-            f'unknown open_clip model {model!r}; pass a model-config JSON '
-            f'file or one of {open_clip.list_models()}')
-    return name, cfg
-
-
-def _is_torchscript(path: str) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
-        return any(n.endswith('/constants.pkl') for n in archive.namelist())
-
-
-def _read_clip_state_dict(path: str) -> dict:
-    """The state dict of a CLIP weights file (TorchScript or plain)."""
-    if _is_torchscript(path):
-        # OpenAI's archives are TorchScript; torch.load(weights_only=True)
-        # refuses them, and torch.jit.load reads them without unpickling
-        # arbitrary Python objects.
-        with warnings.catch_warnings():  # "torch.jit.load is deprecated"
-            warnings.simplefilter('ignore', FutureWarning)
-            archive = torch.jit.load(path, map_location='cpu')
-        state_dict = archive.state_dict()
-    elif path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        state_dict = load_file(path)
-    else:
-        state_dict = torch.load(path, map_location='cpu', weights_only=True)
-    if isinstance(state_dict, dict) and isinstance(
-            state_dict.get('state_dict'), dict):
-        state_dict = state_dict['state_dict']
-    if not isinstance(state_dict, dict) or not state_dict:
-        raise ValueError(f'{path}: not a CLIP state dict')
-    return {
-        k[len('module.'):] if k.startswith('module.') else k: v
-        for k, v in state_dict.items()
-    }
-
-
-def _text_state_dict(state_dict: dict) -> dict:
-    """Text-tower keys of a CLIP state dict (OpenAI / open_clip names)."""
-    if any(k.startswith('text.') for k in state_dict):  # CustomTextCLIP
-        state_dict = {
-            k[5:]: v
-            for k, v in state_dict.items() if k.startswith('text.')
-        }
-    # attn_mask: a constant that traced archives also store.
-    return {
-        k: v
-        for k, v in state_dict.items()
-        if not k.startswith('visual.') and k not in _NON_TEXT_KEYS
-        and not k.endswith('attn_mask')
-    }
-
-
-def _resolve_weights(name: str, pretrained: Optional[str]):
-    """(weights file or None, quick_gelu implied by the weights or None)."""
-    import open_clip
-    if pretrained is None:
-        return None, None
-    if osp.isfile(pretrained):
-        return pretrained, (True if _is_torchscript(pretrained) else None)
-    tag_cfg = open_clip.get_pretrained_cfg(name, pretrained)
-    if not tag_cfg:
-        raise ValueError(
-            f'pretrained={pretrained!r} is neither a file nor an open_clip '
-            f'tag of {name}; known tags: '
-            f'{open_clip.list_pretrained_tags_by_model(name)}')
-    try:
-        path = open_clip.download_pretrained(tag_cfg)
-    except Exception as err:
-        raise RuntimeError(
-            f'could not fetch the {name!r} {pretrained!r} weights ({err}); '
-            'without network access pass the path of a local weights file '
-            'as pretrained') from err
-    return path, tag_cfg.get('quick_gelu', False)
-
-
-def load_text_tower(model: str = 'ViT-B-16',
+def load_text_tower(source: Union[CLIPSource, str] = 'ViT-B-16',
                     pretrained: Optional[str] = None,
                     quick_gelu: Optional[bool] = None,
                     seed: int = 0,
@@ -187,10 +48,13 @@ def load_text_tower(model: str = 'ViT-B-16',
     """Build an open_clip text tower (no visual tower) and its tokenizer.
 
     Args:
-        model (str): See :func:`build_text_classifier`.
-        pretrained (str, optional): See :func:`build_text_classifier`.
-        quick_gelu (bool, optional): See :func:`build_text_classifier`.
-        seed (int): Seed of the random initialisation. Defaults to 0.
+        source (CLIPSource | str): A resolved source, or an ``arch`` for
+            :func:`~t4v_mmaction.models.utils.resolve_clip_source` (with
+            ``pretrained`` and ``quick_gelu``).
+        pretrained (str, optional): See ``resolve_clip_source``.
+        quick_gelu (bool, optional): See ``resolve_clip_source``.
+        seed (int): Seed of the random initialisation (the global RNG state
+            is preserved). Defaults to 0.
         device (str): Device of the returned tower. Defaults to ``'cpu'``.
 
     Returns:
@@ -198,53 +62,60 @@ def load_text_tower(model: str = 'ViT-B-16',
         ``TextTransformer`` mapping ``(N, L)`` tokens to ``(N, D)``.
     """
     from open_clip.model import _build_text_tower
-    name, cfg = _model_config(model)
-    text_cfg = dict(cfg['text_cfg'])
+    if not isinstance(source, CLIPSource):
+        source = resolve_clip_source(source, pretrained, quick_gelu)
+    text_cfg = source.text_cfg
+    if not text_cfg:
+        raise ValueError(f'{source.name} has no text tower (a visual-only '
+                         'architecture)')
     if text_cfg.get('hf_model_name'):
-        raise ValueError(f'{model!r} has a Hugging Face text tower; embed '
-                         "class names with kind='lm' instead")
-    path, weights_quick_gelu = _resolve_weights(name, pretrained)
-    if quick_gelu is None:
-        quick_gelu = weights_quick_gelu
-    if quick_gelu is None:
-        quick_gelu = cfg.get('quick_gelu', False)
+        raise ValueError(f'{source.name} has a Hugging Face text tower; '
+                         "embed class names with kind='lm' instead")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        tower = _build_text_tower(cfg['embed_dim'], text_cfg, quick_gelu)
-    if path is not None:
-        state_dict = _text_state_dict(_read_clip_state_dict(path))
-        try:
-            tower.load_state_dict(state_dict, strict=True)
-        except RuntimeError as err:
-            raise ValueError(
-                f'{path}: its text weights do not fit model {model!r}; is it '
-                f'the right architecture? {str(err)[:600]}') from err
-    return tower.eval().requires_grad_(False).to(device), _tokenizer(
-        name, text_cfg)
+        tower = _build_text_tower(source.embed_dim, text_cfg,
+                                  source.quick_gelu)
+    if source.pretrained is not None:
+        load_state_dict_exactly(tower, source.text_state_dict(),
+                                source.fetch(),
+                                target=f'model {source.name!r} (text tower)')
+    return tower.eval().requires_grad_(False).to(device), source.tokenizer()
 
 
-def _tokenizer(name: str, text_cfg: dict):
-    import open_clip
-    if not osp.isfile(name):
-        return open_clip.get_tokenizer(name)
-    if text_cfg.get('hf_tokenizer_name'):
-        raise ValueError(f'{name}: model-config JSON files with a Hugging '
-                         'Face tokenizer are not supported; register the '
-                         'config with open_clip.add_model_config instead')
-    return open_clip.tokenizer.SimpleTokenizer(
-        context_length=text_cfg.get('context_length', 77))
+def tokenize_prompts(tokenizer, names: ClassNames,
+                     templates: List[str]) -> torch.Tensor:
+    """Tokenize every ``template.format(name)``; ``(P * K, context)``.
 
-
-def _tokenize(tokenizer, prompts: List[str], labels: List[str]):
+    Warns for each prompt that the context truncates, and refuses two
+    classes whose prompts have the same tokens (after the tokenizer's
+    cleaning and the truncation): the classifier could not tell them apart.
+    """
+    prompts = [t.format(name) for t in templates for name in names]
     tokens = tokenizer(prompts)  # (N, context_length)
     context = tokens.shape[1]
     encode = getattr(tokenizer, 'encode', None)
+    K = len(names)
     # Only prompts that fill the whole context can have been cut.
     for i in torch.nonzero(tokens[:, -1] != 0).flatten().tolist():
         # SimpleTokenizer.encode: the BPE ids, without start and end tokens.
         if encode is None or len(encode(prompts[i])) + 2 > context:
-            warnings.warn(f'the prompt of {labels[i]} is longer than the '
-                          f'{context}-token context and was truncated')
+            warnings.warn(
+                f'the prompt of class {i % K} ({names[i % K]!r}, template '
+                f'{templates[i // K]!r}) is longer than the {context}-token '
+                'context and was truncated')
+    for p, template in enumerate(templates):
+        seen = {}
+        for k in range(K):
+            row = tuple(tokens[p * K + k].tolist())
+            if row in seen:
+                j = seen[row]
+                raise ValueError(
+                    f'{names.where(k)}: class {names[k]!r} and '
+                    f'{names[j]!r} ({names.where(j)}) give the same tokens '
+                    f'in the prompt {template!r} (the tokenizer cleans case '
+                    f'and spacing, and cuts at {context} tokens), so the '
+                    'text classifier cannot tell them apart; rename one')
+            seen[row] = k
     return tokens
 
 
@@ -304,3 +175,133 @@ def encode_prompts(tower: nn.Module,
                 out = torch.empty(len(tokens), emb.shape[1])
             out[index] = emb.float().cpu()
     return out
+
+
+@CLASSIFIERS.register_module(name='text')
+class TextClassifier(BaseClassifier):
+    """``dict(type='text', classes=..., model='ViT-B-16', pretrained=...)``.
+
+    Args:
+        classes (str | list[str]): The class names, or a label map / CSV.
+        model (str | dict): The CLIP architecture: an open_clip model name,
+            config file, model folder or config dict. Defaults to
+            ``'ViT-B-16'``.
+        pretrained (str, optional): ``None`` for random weights (seeded by
+            ``seed``), an open_clip tag such as ``'openai'`` (downloads), a
+            local weights file (an OpenAI TorchScript ``.pt`` archive, an
+            open_clip / OpenAI state dict, ``.safetensors``) or model folder.
+            Defaults to None.
+        templates (str | list[str], optional): See
+            :func:`~.templates.resolve_templates`. Defaults to the original's
+            single ``'a video of a person {}.'``.
+        ensemble (str): Template fusion, see
+            :func:`~.templates.ensemble_templates`. Defaults to
+            ``'normalized_mean'``.
+        quick_gelu (bool, optional): Force the activation; by default it is
+            decided as for the backbone (see ``resolve_clip_source``).
+        tokenizer (str, optional): Local folder of the Hugging Face tokenizer
+            of models that use one (SigLIP), for offline use.
+        seed (int): Seed of the random initialisation. Defaults to 0.
+        batch_size (int): Prompts per forward pass. Defaults to 128.
+        device (str): Where the text tower runs. Defaults to ``'cpu'``.
+        progress (bool): Show a tqdm bar. Defaults to False.
+    """
+    kind = 'text'
+    needs_classes = True
+
+    def __init__(self,
+                 classes=None,
+                 model: Union[str, dict] = 'ViT-B-16',
+                 pretrained: Optional[str] = None,
+                 templates: TemplatesType = None,
+                 ensemble: str = 'normalized_mean',
+                 quick_gelu: Optional[bool] = None,
+                 tokenizer: Optional[str] = None,
+                 seed: int = 0,
+                 batch_size: int = 128,
+                 device: str = 'cpu',
+                 progress: bool = False,
+                 cache: bool = True,
+                 cache_dir: Optional[str] = None):
+        super().__init__(classes, cache, cache_dir)
+        self.source = resolve_clip_source(model, pretrained, quick_gelu,
+                                          tokenizer)
+        self._templates = resolve_templates(templates)
+        self.ensemble = ensemble
+        self.seed = seed
+        self.batch_size, self.device, self.progress = (batch_size, device,
+                                                       progress)
+
+    @property
+    def templates(self) -> List[str]:
+        return self._templates
+
+    def dim(self) -> int:
+        return self.source.embed_dim
+
+    def options(self) -> dict:
+        options = dict(model=self.source.name, pretrained=self.source.
+                       pretrained, quick_gelu=self.source.quick_gelu,
+                       ensemble=self.ensemble)
+        if self.source.pretrained is None:
+            options['seed'] = self.seed
+        return options
+
+    def inputs(self) -> dict:
+        return self.source.fingerprint()
+
+    def describe(self) -> str:
+        return (f'text classifier of {self.describe_classes()} '
+                f'(open_clip {self.source.describe()})')
+
+    def compute(self) -> torch.Tensor:
+        tower, tokenizer = load_text_tower(self.source, seed=self.seed,
+                                           device=self.device)
+        tokens = tokenize_prompts(tokenizer, self.class_names,
+                                  self._templates)
+        embeddings = encode_prompts(tower, tokens, self.batch_size,
+                                    self.progress)
+        P, K = len(self._templates), len(self.class_names)
+        return ensemble_templates(embeddings.view(P, K, -1),
+                                  self.ensemble).cpu()  # (K, D)
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            '--model', help="open_clip model (default 'ViT-B-16'), config "
+            'JSON or model folder')
+        parser.add_argument(
+            '--pretrained',
+            help="open_clip tag (e.g. 'openai', downloads) or a local "
+            'weights file or model folder; random weights if omitted')
+        parser.add_argument(
+            '--quick-gelu', action=argparse.BooleanOptionalAction,
+            help='force QuickGELU on/off (default: from the weights/config)')
+        parser.add_argument('--tokenizer',
+                            help='local Hugging Face tokenizer folder')
+        parser.add_argument('--seed', type=int,
+                            help='seed of random weights (0)')
+        add_template_arguments(parser)
+        parser.add_argument('--device', help="e.g. 'cuda' (default 'cpu')")
+        parser.add_argument('--batch-size', type=int)
+
+
+def build_text_classifier(class_names: Union[str, Sequence[str]],
+                          model: Union[str, dict] = 'ViT-B-16',
+                          pretrained: Optional[str] = None,
+                          **kwargs) -> torch.Tensor:
+    """Embed class names with a CLIP text encoder, without the cache.
+
+    Args:
+        class_names (str | Sequence[str]): C class names, used verbatim,
+            or a label-map / ``id,name`` CSV file holding them.
+        model, pretrained, **kwargs: See :class:`TextClassifier`.
+
+    Returns:
+        torch.Tensor: ``(C, D)`` float32 on the CPU, ``nn.Linear.weight``
+        orientation, rows not normalised for a single template (the mean of
+        L2-normalised embeddings for several).
+    """
+    return TextClassifier(resolve_class_names(class_names), model,
+                          pretrained, cache=False, **kwargs).compute()

@@ -14,10 +14,10 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from mmengine.dist import all_gather, get_dist_info
 
+from ..classifiers import LMTextEncoder
 from .frozen_classifier_head import FrozenClassifierHead
 
 TEXT_ENCODERS = ('lm', )
-POOLINGS = ('mean', 'cls')
 
 
 def same_label_targets(labels: torch.Tensor) -> torch.Tensor:
@@ -61,86 +61,6 @@ def gather_with_local_grad(x: torch.Tensor) -> torch.Tensor:
     parts = all_gather(x.detach())
     parts[rank] = x
     return torch.cat(parts)
-
-
-class _LMTextEncoder(nn.Module):
-    """A trainable Hugging Face text encoder over fixed class prompts.
-
-    The P x K prompts (P templates, K classes) are tokenised once into
-    non-persistent buffers; ``forward`` encodes the prompts of the requested
-    classes, pools the tokens and fuses the templates, with gradients.
-
-    Args:
-        prompts (list[list[str]]): ``[P][K]`` prompts.
-        model (str, optional): Local folder or Hub name. Defaults to None,
-            the offline all-MiniLM-L6-v2.
-        pooling (str): ``'mean'`` over real tokens or ``'cls'``.
-            Defaults to 'mean'.
-        max_length (int): Longer prompts are truncated. Defaults to 64.
-        ensemble (str): Template fusion, see
-            :func:`~t4v_mmaction.models.classifiers.ensemble_templates`.
-            Defaults to 'normalized_mean'.
-    """
-
-    def __init__(self,
-                 prompts: List[List[str]],
-                 model: Optional[str] = None,
-                 pooling: str = 'mean',
-                 max_length: int = 64,
-                 ensemble: str = 'normalized_mean'):
-        super().__init__()
-        from transformers import AutoModel, AutoTokenizer
-
-        from ..classifiers import default_lm_path
-        if pooling not in POOLINGS:
-            raise ValueError(f'text_encoder pooling must be one of '
-                             f'{POOLINGS}, got {pooling!r}')
-        path = model if model is not None else default_lm_path()
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path)
-        if getattr(self.model, 'pooler', None) is not None:
-            # Tokens are pooled here; a trainable layer without gradients
-            # would break DDP (unused parameters).
-            self.model.pooler = None
-        self.pooling = pooling
-        self.ensemble = ensemble
-        P, K = len(prompts), len(prompts[0])
-        tokens = tokenizer(
-            [p for row in prompts for p in row],
-            padding=True,
-            truncation=True,
-            max_length=max_length,
-            return_tensors='pt')
-        self.register_buffer(
-            'input_ids', tokens['input_ids'].view(P, K, -1),
-            persistent=False)  # (P, K, L)
-        self.register_buffer(
-            'attention_mask', tokens['attention_mask'].view(P, K, -1),
-            persistent=False)  # (P, K, L)
-
-    @property
-    def embed_dim(self) -> int:
-        return self.model.config.hidden_size
-
-    def init_weights(self) -> None:
-        """Keep the pretrained weights (loaded at construction)."""
-
-    def forward(self, classes: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Class indices ``(K',)`` (None: all K) -> embeddings ``(K', D)``."""
-        from ..classifiers.templates import ensemble_templates
-        ids, mask = self.input_ids, self.attention_mask
-        if classes is not None:
-            ids, mask = ids[:, classes], mask[:, classes]  # (P, K', L)
-        P, K, L = ids.shape
-        hidden = self.model(
-            input_ids=ids.reshape(P * K, L),
-            attention_mask=mask.reshape(P * K, L)).last_hidden_state
-        if self.pooling == 'cls':
-            pooled = hidden[:, 0]  # (P * K', D)
-        else:
-            weight = mask.reshape(P * K, L, 1).to(hidden.dtype)
-            pooled = (hidden * weight).sum(1) / weight.sum(1).clamp(min=1)
-        return ensemble_templates(pooled.view(P, K, -1), self.ensemble)
 
 
 @MODELS.register_module()
@@ -233,23 +153,33 @@ class VideoTextContrastiveHead(FrozenClassifierHead):
             self.proj = nn.Linear(in_channels, dim) \
                 if dim != in_channels else None
 
-    def _build_text_encoder(self, cfg: dict) -> _LMTextEncoder:
-        from ..classifiers.templates import resolve_templates
+    def _build_text_encoder(self, cfg: dict) -> LMTextEncoder:
         kind = cfg.pop('type', None)
         if kind not in TEXT_ENCODERS:
             raise ValueError(f'text_encoder type must be one of '
                              f'{TEXT_ENCODERS}, got {kind!r}')
-        names = self.classifier_meta.get('class_names')
-        if not names or len(names) != self.num_classes:
+        self._encoder_templates = cfg.pop('templates', None)
+        names, templates = self._prompt_parts()
+        return LMTextEncoder(names, templates, **cfg)
+
+    def _prompt_parts(self) -> tuple:
+        """The class names and templates of the online prompts."""
+        from ..classifiers import resolve_templates
+        names = self.classifier_source.require_class_names()
+        if names is None:
             raise ValueError(
                 'an online text encoder needs the class names: give a '
                 "classifier that carries them (a 'text' / 'lm' spec with "
-                'class_names, or a classifier file with names in its meta)')
-        templates = resolve_templates(
-            cfg.pop('templates', None)
-            or self.classifier_meta.get('templates'))
-        prompts = [[t.format(name) for name in names] for t in templates]
-        return _LMTextEncoder(prompts, **cfg)
+                'classes, or a classifier file with names in its meta)')
+        return names, resolve_templates(self._encoder_templates or
+                                        self.classifier_source.templates)
+
+    def on_classifier_changed(self) -> None:
+        """A new label set: re-tokenise the online prompts."""
+        encoder = getattr(self, 'text_encoder', None)
+        if encoder is not None:
+            encoder.set_prompts(*self._prompt_parts())
+            self._eval_embeddings = None
 
     def class_embeddings(self,
                          classes: Optional[torch.Tensor] = None
@@ -286,12 +216,9 @@ class VideoTextContrastiveHead(FrozenClassifierHead):
 
     def classify(self, emb: torch.Tensor) -> torch.Tensor:
         """Video embeddings ``(B, D')`` -> logits ``(B, K)``."""
-        if self.training or self.test_logit_scale is None:
-            scale = self.logit_scale.exp()
-        else:
-            scale = self.test_logit_scale
         text = F.normalize(self.class_embeddings().float(), dim=-1)
-        return scale * F.normalize(emb.float(), dim=-1) @ text.t()
+        return self.scale().to(emb.device) * F.normalize(
+            emb.float(), dim=-1) @ text.t()
 
     def contrastive_loss(self, video: torch.Tensor, text: torch.Tensor,
                          labels: torch.Tensor) -> torch.Tensor:
@@ -306,7 +233,7 @@ class VideoTextContrastiveHead(FrozenClassifierHead):
             torch.Tensor: The scalar loss (mean over ``emulated_ranks``
             slices).
         """
-        scale = self.logit_scale.exp()
+        scale = self.scale()
         losses = []
         for v, t, y in zip(*(x.tensor_split(self.emulated_ranks)
                              for x in (video, text, labels))):
@@ -324,13 +251,13 @@ class VideoTextContrastiveHead(FrozenClassifierHead):
         return torch.stack(losses).mean()
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
-             **kwargs) -> dict:
+             num_segs: Optional[int] = None, **kwargs) -> dict:
         """Contrastive loss of a batch: ``{'loss_cls': scalar}``."""
         labels = torch.cat([s.gt_label.view(-1) for s in data_samples])
         if len(labels) != len(data_samples):
             raise ValueError('the contrastive loss needs one label per '
                              'video (no multi-label or soft labels)')
-        video = self.embed(feats)  # (B, D')
+        video = self.embed(feats, num_segs)  # (B, D')
         labels = labels.to(video.device)
         classes, index = labels.unique(return_inverse=True)
         text = self.class_embeddings(classes)[index]  # (B, D')

@@ -4,8 +4,9 @@ import torch
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
-from .checkpoint_fit import checkpoint_mismatch, state_shapes
-from .inference_precision import resolve_precision
+
+from ..utils.precision import resolve_precision
+from ..utils.state_dict import checkpoint_mismatch, state_shapes
 
 
 @MODELS.register_module()

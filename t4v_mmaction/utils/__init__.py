@@ -1,0 +1,7 @@
+from .content_hash import (canonical_json, content_key, file_sha256,
+                           path_sha256, tensor_sha256)
+
+__all__ = [
+    'canonical_json', 'content_key', 'file_sha256', 'path_sha256',
+    'tensor_sha256'
+]
