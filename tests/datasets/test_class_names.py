@@ -96,3 +96,46 @@ def test_resolve_class_names(tmp_path):
         resolve_class_names(['a', ' '])
     with pytest.raises(ValueError, match='empty'):
         resolve_class_names([])
+
+
+@pytest.mark.parametrize('first, second', [
+    ('Run', 'run'),
+    ('a b', 'a  b'),
+    ('caf\u00e9', 'cafe\u0301'),  # NFC vs NFD
+    ('Tai Chi', 'tai\tchi'),
+])
+def test_names_a_text_encoder_cannot_tell_apart(tmp_path, first, second):
+    path = _write(tmp_path, 'map.txt', f'x\n{first}\ny\n{second}\n')
+    with pytest.raises(ValueError, match=rf'map.txt:4: class name .* equals '
+                       rf'.* \(.*map.txt:2\) up to case'):
+        load_class_names(path)
+    with pytest.raises(ValueError, match=r'class 1: class name .* equals .* '
+                       r'\(class 0\)'):
+        resolve_class_names([first, second])
+
+
+@pytest.mark.parametrize('separator', ['\u2028', '\x0c', '\x85', '\r'])
+def test_only_newlines_end_lines(tmp_path, separator):
+    """A line or paragraph separator, form feed or NEL inside a name does
+    not make two classes of one line (every later label would shift)."""
+    path = _write(tmp_path, 'map.txt', f'a\nb{separator}c\nd\n')
+    with pytest.raises(ValueError, match=r'map.txt:2: class name .* holds '
+                       r'U\+'):
+        load_class_names(path)
+    crlf = _write(tmp_path, 'crlf.txt', 'a\r\nb c\r\nd\r\n')
+    assert load_class_names(crlf) == ['a', 'b c', 'd']
+
+
+def test_csv_with_a_stray_quote_names_the_line(tmp_path):
+    path = _write(tmp_path, 'labels.csv',
+                  'id,name\n0,a\n1,"b\n2,c\n3,"d, e"\n')
+    with pytest.raises(ValueError, match=r'labels.csv:3: not a valid CSV'):
+        load_class_names(path)
+
+
+@pytest.mark.parametrize('raw_id', ['1_0', '+1', '\u0661', '\uff11', '1.0'])
+def test_csv_ids_are_ascii_digits(tmp_path, raw_id):
+    path = _write(tmp_path, 'ids.csv', f'id,name\n0,a\n{raw_id},b\n')
+    with pytest.raises(ValueError, match='ids.csv:3: class id .* is not an '
+                       'integer'):
+        load_class_names(path)

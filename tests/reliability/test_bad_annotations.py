@@ -10,6 +10,7 @@ import torch
 from _tiny_models import save_classifier_tensor
 from _tiny_video_data import make_tiny_videos
 from mmengine.config import Config
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmaction.registry import MODELS
@@ -52,11 +53,18 @@ def _labels(dataset):
         (GOOD.encode() + b'caf\xe9.mp4 1\n', {}, 3,
          'byte 0xe9 at offset 19 is not valid UTF-8'),
         ('', {}, None, 'the list is empty'),
+        (GOOD + 'c.mp4 1_0\n', {}, 3, "label '1_0' is not an integer"),
+        (GOOD + 'c.mp4 +1\n', {}, 3, r"label '\+1' is not an integer"),
+        (GOOD + 'c.mp4 \u0661\n', {}, 3, 'label .* is not an integer'),
+        (GOOD + 'c.mp4 \uff11\n', {}, 3, 'label .* is not an integer'),
+        (GOOD + 'c.mp4\u20281\nd.mp4 0\n', {}, 3, "no label for 'c.mp4"),
+        (GOOD + 'c.mp4 1\x0cd.mp4 0\n', {}, 3, '2 labels'),
     ],
     ids=[
         'non-integer', 'out-of-range', 'negative', 'blank-line',
         'two-labels', 'unlabelled-train', 'mixed-unlabelled', 'non-utf8',
-        'empty'
+        'empty', 'underscore', 'plus-sign', 'arabic-indic-digit',
+        'fullwidth-digit', 'line-separator', 'form-feed'
     ])
 def test_bad_list_lines(tmp_path, content, options, line, message):
     path = _write(tmp_path, content)
@@ -163,3 +171,72 @@ def test_long_class_names_are_truncated_with_a_warning(tmp_path):
                for w in caught)
     assert torch.isfinite(lm).all() and torch.isfinite(clip).all()
     assert lm.shape == (2, 384) and clip.shape == (2, 16)
+
+
+def test_names_equal_after_truncation_are_refused(tmp_path):
+    """Names that differ only after the text encoder's context (or
+    max_length) would give identical classifier rows."""
+    from t4v_mmaction.models.classifiers import (build_lm_classifier,
+                                                 build_text_classifier)
+    long = ' '.join(['juggling'] * 80)
+    names = tmp_path / 'names.txt'
+    names.write_text(f'archery\n{long} balls\n{long} clubs\n')
+    tiny_clip = dict(
+        embed_dim=16,
+        vision_cfg=dict(image_size=32, layers=1, width=32, patch_size=16),
+        text_cfg=dict(context_length=77, vocab_size=49408, width=32,
+                      heads=2, layers=1))
+    config = tmp_path / 'tiny-clip.json'
+    config.write_text(json.dumps(tiny_clip))
+    message = (r'names.txt:3: class .* and .* \(.*names.txt:2\) give the '
+               'same tokens')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        with pytest.raises(ValueError, match=message):
+            build_text_classifier(str(names), model=str(config))
+        with pytest.raises(ValueError, match=message):
+            build_lm_classifier(str(names), max_length=16)
+
+
+def test_zero_shot_test_with_the_training_classifier_stops(tmp_path):
+    """A test list and class names swapped for another label set while the
+    classifier still holds the training classes: testing stops before the
+    first batch, naming both class-name files."""
+    root = str(tmp_path / 'videos')
+    ann_file = make_tiny_videos(root, num_videos=4, num_classes=2)
+    seen = tmp_path / 'seen.txt'
+    seen.write_text('archery\nbowling\n')
+    unseen = tmp_path / 'unseen.txt'
+    unseen.write_text('cycling\ndiving\n')
+    cfg = Config.fromfile(TINY_CFG)
+    cfg.merge_from_dict({
+        'model.cls_head.num_classes': None,
+        'model.cls_head.classifier': dict(type='random', dim=32,
+                                          classes=str(seen)),
+        'test_dataloader.dataset.ann_file': ann_file,
+        'test_dataloader.dataset.data_prefix.video': root,
+        'test_dataloader.dataset.class_names': str(unseen),
+    })
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    seen_batches = []
+    runner.register_hook(_BatchRecorder(seen_batches))
+    with pytest.raises(ValueError, match=rf'unseen.txt\) are not the classes '
+                       rf".*random classifier of .*seen.txt.*class 0 is "
+                       rf"'cycling' in the dataset but 'archery'"):
+        runner.test()
+    assert not seen_batches
+    # with the classifier of the test classes it runs
+    runner.model.cls_head.set_classifier(
+        dict(type='random', classes=str(unseen)))
+    assert 'acc/top1' in runner.test()
+    assert seen_batches
+
+
+class _BatchRecorder(Hook):
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def before_test_iter(self, runner, batch_idx, data_batch=None):
+        self.seen.append(batch_idx)

@@ -24,7 +24,6 @@ model = dict(
         num_frames=_base_.num_frames,
         grad_checkpointing=True),  # fits 40-80 GB GPUs at this batch
     cls_head=dict(
-        num_classes=_base_.num_classes,
         in_channels=768,
         classifier=dict(model=clip_arch, class_names=_base_.class_names)))
 train_dataloader = dict(

@@ -10,7 +10,6 @@ clip_arch = 'RN50'
 model = dict(
     backbone=dict(arch=clip_arch, num_frames=_base_.num_frames),
     cls_head=dict(
-        num_classes=_base_.num_classes,
         in_channels=1024,
         classifier=dict(model=clip_arch, class_names=_base_.class_names)))
 train_dataloader = dict(

@@ -80,7 +80,7 @@ class SyntheticClassifier(BaseClassifier):
                     seed=self.seed)
 
     def describe(self) -> str:
-        return f'{self.kind} classifier (seed {self.seed})'
+        return f'{super().describe()} (seed {self.seed})'
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
