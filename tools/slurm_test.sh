@@ -9,6 +9,12 @@ if [ $# -lt 4 ]; then
 fi
 
 export MASTER_PORT=${MASTER_PORT:-$((12000 + RANDOM % 20000))}
+# the Python of this checkout's .venv (`make venv`) unless PYTHON is set, so
+# that the script works without an activated environment
+if [ -z "$PYTHON" ]; then
+    PYTHON="$(dirname "$0")/../.venv/bin/python"
+    [ -x "$PYTHON" ] || PYTHON=$(command -v python3 || command -v python)
+fi
 set -x
 
 PARTITION=$1
@@ -28,6 +34,6 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    python -u "$(dirname "$0")/test.py" "$CONFIG" "$CHECKPOINT" \
+    "$PYTHON" -u "$(dirname "$0")/test.py" "$CONFIG" "$CHECKPOINT" \
     --launcher="slurm" "${@:5}"
 # Any arguments from the fifth one are passed on by "${@:5}"

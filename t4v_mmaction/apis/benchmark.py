@@ -1,25 +1,34 @@
-"""FLOPs, parameters and throughput of a recognizer's forward pass."""
+"""FLOPs, parameters, throughput and memory of a recognizer.
+
+Only torch is imported with this module (mmengine's flop analyzer when
+:func:`count_flops` runs): ``tools/analysis/compare_original.py`` loads it
+by path into the worker of the original implementation, whose memory is
+measured with nothing but torch imported.
+"""
 import contextlib
+import ctypes
+import gc
+import re
 import resource
 import statistics
 import sys
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.analysis import FlopAnalyzer
-from mmengine.analysis.jit_handles import get_shape
 
 __all__ = [
     'count_flops', 'count_parameters', 'measure_throughput',
-    'measure_train_step', 'peak_memory_mb'
+    'measure_train_step', 'memory_mib', 'reset_peak_memory',
+    'peak_memory_mb'
 ]
 
 
 def _sdpa_flop_jit(inputs: list, outputs: list) -> int:
     """``scaled_dot_product_attention``: ``q @ k^T`` and ``attn @ v``, one
     multiply-add each (fvcore's convention: 1 MAC = 1 flop)."""
+    from mmengine.analysis.jit_handles import get_shape
     q, k, v = (get_shape(x) for x in inputs[:3])
     rows = 1
     for size in q[:-1]:
@@ -41,6 +50,7 @@ def count_flops(model: nn.Module, inputs: torch.Tensor) -> int:
     Returns:
         int: Total flops of one forward pass on ``inputs``.
     """
+    from mmengine.analysis import FlopAnalyzer
     analyzer = FlopAnalyzer(model, (inputs, ))
     analyzer.set_op_handle(
         **{'aten::scaled_dot_product_attention': _sdpa_flop_jit})
@@ -127,14 +137,67 @@ def measure_throughput(model: nn.Module,
         ms_per_batch=1000. * len(inputs) / median)
 
 
+def memory_mib(device: torch.device) -> Dict[str, Optional[float]]:
+    """This process's memory (MiB): ``peak`` since it started or since the
+    last :func:`reset_peak_memory`, and ``now``.
+
+    CUDA: what torch has allocated on ``device``
+    (``torch.cuda.max_memory_allocated`` / ``memory_allocated``). CPU: the
+    resident set size, ``VmHWM`` / ``VmRSS`` of ``/proc/self/status`` on
+    Linux; elsewhere the peak is ``getrusage``'s ``ru_maxrss`` and ``now``
+    is None.
+
+    Args:
+        device (torch.device): Where the model runs.
+
+    Returns:
+        dict: ``peak`` and ``now``, in MiB.
+    """
+    if device.type == 'cuda':
+        return dict(
+            peak=torch.cuda.max_memory_allocated(device) / 2**20,
+            now=torch.cuda.memory_allocated(device) / 2**20)
+    try:
+        with open('/proc/self/status') as f:
+            status = f.read()
+    except OSError:  # not Linux
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return dict(
+            peak=rss / 2**20 if sys.platform == 'darwin' else rss / 2**10,
+            now=None)
+    peak, now = (int(re.search(rf'{key}:\s+(\d+)', status).group(1)) / 1024
+                 for key in ('VmHWM', 'VmRSS'))
+    return dict(peak=peak, now=now)
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    """Return freed memory, then restart the peak of :func:`memory_mib`
+    from the current size.
+
+    CUDA: empties torch's cache and resets its peak statistics. CPU (Linux
+    >= 4.0 only; OSError elsewhere): returns the freed heap to the OS
+    (glibc's ``malloc_trim``, where there is one), then resets ``VmHWM`` to
+    the current resident set through ``/proc/self/clear_refs``.
+
+    Args:
+        device (torch.device): Where the model runs.
+    """
+    gc.collect()
+    if device.type == 'cuda':
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+
 
 def peak_memory_mb(device: torch.device) -> float:
-    """Peak memory so far: allocated CUDA memory on a GPU, else the
-    process's peak resident set size (MiB)."""
-    if device.type == 'cuda':
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 2**20 if sys.platform == 'darwin' else rss / 2**10
+    """Peak memory so far (MiB): allocated CUDA memory on a GPU, else the
+    process's peak resident set size (the ``peak`` of
+    :func:`memory_mib`)."""
+    return memory_mib(device)['peak']
 
 
 def measure_train_step(step: Callable[[], object],

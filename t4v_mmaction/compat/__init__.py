@@ -1,22 +1,32 @@
 """Fixes for upstream breakages, applied once on ``import t4v_mmaction``.
 
-Each module absorbs one upstream bug and names it; none changes behaviour on a
-stack where the bug is absent.
+Each module absorbs one upstream bug and names it; none changes behaviour on
+a stack where the bug is absent. The fixes that must hold whatever is
+imported first (a module a wheel lacks, APIs that newer transformers and
+setuptools removed) are registered at interpreter start by
+``_t4v_mmaction_hooks`` (``t4v_mmaction-hooks.pth``), and here again.
 """
+from .amp_optim_wrapper import patch_amp_optim_wrapper
 from .cpu_distributed import patch_cpu_distributed
-from .mmaction_wheel import patch_missing_drn
 from .safe_checkpoint import (UnsafeCheckpointError, patch_safe_checkpoint,
                               trusted_checkpoint_loading)
 
 __all__ = [
-    'apply_all', 'patch_missing_drn', 'patch_safe_checkpoint',
-    'patch_cpu_distributed', 'UnsafeCheckpointError',
-    'trusted_checkpoint_loading'
+    'apply_all', 'install_import_hooks', 'patch_safe_checkpoint',
+    'patch_cpu_distributed', 'patch_amp_optim_wrapper',
+    'UnsafeCheckpointError', 'trusted_checkpoint_loading'
 ]
+
+
+def install_import_hooks() -> None:
+    """The import-time fixes (see ``_t4v_mmaction_hooks``)."""
+    import _t4v_mmaction_hooks
+    _t4v_mmaction_hooks.install()
 
 
 def apply_all() -> None:
     """Apply every fix; safe to call more than once."""
-    patch_missing_drn()
+    install_import_hooks()
     patch_safe_checkpoint()
     patch_cpu_distributed()
+    patch_amp_optim_wrapper()

@@ -6,6 +6,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from mmengine.dataset import Compose
 from mmengine.logging import print_log
 
 from mmaction.datasets import VideoDataset
@@ -139,6 +140,8 @@ class RobustVideoDataset(VideoDataset):
         self._template: Optional[tuple] = None  # (shape, dtype) of inputs
         super().__init__(ann_file, pipeline, num_classes=num_classes,
                          **kwargs)
+        self.pipeline = NamedStepsCompose(self.pipeline.transforms,
+                                          min_frames)
 
     def load_data_list(self) -> List[dict]:
         """Read and check the list; see :func:`parse_video_list`."""
@@ -200,7 +203,7 @@ class RobustVideoDataset(VideoDataset):
         """
         info = self.get_data_info(idx)
         try:
-            data = self._run_pipeline(info)
+            data = self.pipeline(info)
         except Exception as err:  # decoders raise many exception types
             reason = str(err) if isinstance(err, _LoadError) else \
                 describe_error(err)
@@ -216,23 +219,6 @@ class RobustVideoDataset(VideoDataset):
             data['data_samples'].set_metainfo({SKIPPED_KEY: self._pending})
             self._pending = []
         return data
-
-    def _run_pipeline(self, results: dict) -> Optional[dict]:
-        """The pipeline, naming the transform that fails and short videos."""
-        for transform in self.pipeline.transforms:
-            try:
-                results = transform(results)
-            except Exception as err:
-                raise _LoadError(f'{type(transform).__name__}: '
-                                 f'{describe_error(err)}') from err
-            if results is None:
-                return None
-            total = results.get('total_frames') if isinstance(
-                results, dict) else None
-            if total is not None and total < self.min_frames:
-                raise _LoadError(f'{total} frames, fewer than min_frames='
-                                 f'{self.min_frames}')
-        return results
 
     def _skip(self, filename: str, reason: str) -> None:
         self._skipped.setdefault(filename, reason)
@@ -270,7 +256,7 @@ class RobustVideoDataset(VideoDataset):
             if self._template is not None:
                 break
             try:
-                data = self._run_pipeline(
+                data = self.pipeline(
                     self.get_data_info((idx + step) % len(self)))
             except Exception:  # another broken video: try the next one
                 continue
@@ -290,6 +276,36 @@ class RobustVideoDataset(VideoDataset):
 
 class _LoadError(RuntimeError):
     """A pipeline failure, already described."""
+
+
+class NamedStepsCompose(Compose):
+    """``Compose`` that names the transform that fails, and refuses videos
+    with fewer than ``min_frames`` frames.
+
+    A tool may replace a dataset's pipeline with its own ``Compose`` (as
+    mmaction2's ``browse_dataset.py`` does to record every step); the
+    dataset then runs that one.
+    """
+
+    def __init__(self, transforms, min_frames: int = 1):
+        super().__init__(transforms)
+        self.min_frames = min_frames
+
+    def __call__(self, results: dict) -> Optional[dict]:
+        for transform in self.transforms:
+            try:
+                results = transform(results)
+            except Exception as err:
+                raise _LoadError(f'{type(transform).__name__}: '
+                                 f'{describe_error(err)}') from err
+            if results is None:
+                return None
+            total = results.get('total_frames') if isinstance(
+                results, dict) else None
+            if total is not None and total < self.min_frames:
+                raise _LoadError(f'{total} frames, fewer than min_frames='
+                                 f'{self.min_frames}')
+        return results
 
 
 def _check_max_skips(max_skips) -> None:

@@ -332,14 +332,14 @@ def _fake_launcher(tmp_path, name):
 
 @pytest.mark.parametrize(
     'script, launcher, args, env, expected',
-    [('dist_train.sh', 'torchrun', ['c.py', '2', '--seed', '0'], {}, [
-        '--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
+    [('dist_train.sh', 'python', ['c.py', '2', '--seed', '0'], {}, [
+        '-m', 'torch.distributed.run', '--nnodes=1', '--node_rank=0', '--master_addr=127.0.0.1',
         '--nproc_per_node=2', '--master_port=29500', '{tools}/train.py',
         'c.py', '--launcher', 'pytorch', '--seed', '0'
     ]),
-     ('dist_test.sh', 'torchrun', ['c.py', 'k.pth', '4', '--dump', 'a b.pkl'],
+     ('dist_test.sh', 'python', ['c.py', 'k.pth', '4', '--dump', 'a b.pkl'],
       dict(NNODES='2', NODE_RANK='1', MASTER_ADDR='10.0.0.2', PORT='1234'), [
-          '--nnodes=2', '--node_rank=1', '--master_addr=10.0.0.2',
+          '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1', '--master_addr=10.0.0.2',
           '--nproc_per_node=4', '--master_port=1234', '{tools}/test.py',
           'c.py', 'k.pth', '--launcher', 'pytorch', '--dump', 'a b.pkl'
       ]),
@@ -365,6 +365,7 @@ def test_launcher_scripts_forward_arguments(tmp_path, script, launcher, args,
                  'GPUS_PER_NODE', 'CPUS_PER_TASK', 'SRUN_ARGS'):
         env.setdefault(name, '')  # unset-like: the scripts use ${X:-default}
     env['PATH'] = f'{bin_dir}{os.pathsep}{os.environ["PATH"]}'
+    env['PYTHON'] = 'python'  # the fake one on PATH (slurm: srun runs it)
     proc = subprocess.run(
         cmd + args, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

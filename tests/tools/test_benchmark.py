@@ -98,7 +98,7 @@ def test_random_classifier_keeps_the_shapes(tmp_path):
     lda = init_recognizer(config, cfg_options={
         'model.cls_head.classifier': dict(
             _delete_=True, type='lda', features='f.npz'),
-        'model.cls_head.num_classes': None})
+        'num_classes': None})
     with pytest.raises(SystemExit, match='num_classes'):
         tool['use_random_classifier'](lda)
 
@@ -120,3 +120,27 @@ def test_measure_throughput_times_what_it_runs():
         result['videos_per_s_max'] <= 200
     with pytest.raises(ValueError, match='num_iters'):
         measure_throughput(model, torch.zeros(1), num_iters=0)
+
+
+def test_flops_agree_with_mmaction2_get_flops(tmp_path):
+    """mmaction2's get_flops.py counts ``extract_feat`` (the backbone) and
+    skips attention (mmengine has no handle for SDPA); benchmark.py counts
+    the whole forward. The difference is exactly the attention products
+    and the head."""
+    from mmengine.analysis import get_model_complexity_info
+    from _tiny_models import TINY_VIT
+    config = write_tiny_config(tmp_path, [], classifier='config')
+    model = init_recognizer(config)
+    runpy.run_path(TOOL)['use_random_classifier'](model)
+    ours = count_flops(FusedRecognizer(model, 1).eval(),
+                       torch.zeros(1, 1, 3, 4, 32, 32))
+    plain = init_recognizer(config)
+    plain.forward = plain.extract_feat  # what get_flops.py does
+    theirs = get_model_complexity_info(plain, (1, 3, 4, 32, 32))['flops']
+    # attention of the backbone: q k^T and attn v in every block, per frame
+    frames, width = 4, TINY_VIT['width']
+    tokens = (32 // TINY_VIT['patch_size'])**2 + 1
+    attention = TINY_VIT['layers'] * frames * 2 * tokens * tokens * width
+    head = count_flops(model.cls_head, torch.zeros(1, 4, TINY_VIT[
+        'embed_dim']))
+    assert ours == theirs + attention + head

@@ -85,11 +85,14 @@ def parse_args():
 
 def use_random_classifier(model) -> None:
     """Give the head a random classifier of its shape (K classes, its
-    embedding width), so that nothing is built or downloaded."""
+    embedding width), so that nothing is built or downloaded. K is the
+    classifier's, else the config's dataset ``num_classes`` (the class-name
+    file need not exist)."""
     head = getattr(model, 'cls_head', None)
     if not hasattr(head, 'set_classifier'):
         return
-    num_classes = head.num_classes or head.classifier_source.num_classes
+    num_classes = head.num_classes or head.classifier_source.num_classes or \
+        model.cfg.get('num_classes')
     if num_classes is None:
         raise SystemExit('the number of classes is not known before '
                          'building the classifier; pass --cfg-options '
