@@ -9,6 +9,7 @@ from mmengine.logging import MMLogger
 from ..temporal_mixers import TemporalConv1d
 from ..utils.clip_source import resolve_clip_source
 from ..utils.state_dict import load_state_dict_exactly, strip_prefix
+from .clip_vit import new_backbone
 from .per_frame_backbone import PerFrameBackbone
 
 
@@ -23,6 +24,10 @@ class CLIPResNet(PerFrameBackbone):
     stages starts with an identity-initialised channel-wise temporal
     convolution (the paper's T1D, res4-5 = stages (3, 4)), stored as
     ``layer{s}.{i}.temporal``.
+
+    An architecture it does not compute itself (a convolutional timm tower
+    such as ConvNeXt or MobileCLIP's FastViT) gives an
+    :class:`~.OpenCLIPVisual` with the same arguments.
 
     Args:
         arch (str | dict): open_clip name (``'RN50'``, ``'RN101'``, ...),
@@ -42,6 +47,11 @@ class CLIPResNet(PerFrameBackbone):
             ``'pooled'``. Defaults to ``'frames'``.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
+
+    default_arch = 'RN50'
+
+    def __new__(cls, *args, **kwargs):
+        return new_backbone(cls, args, kwargs)
 
     def __init__(self,
                  arch: Union[str, dict] = 'RN50',
@@ -69,7 +79,7 @@ class CLIPResNet(PerFrameBackbone):
         self.net = ModifiedResNet(
             layers=cfg['layers'],
             output_dim=self.embed_dim,
-            heads=cfg.get('heads', width * 32 // cfg.get('head_width', 64)),
+            heads=width * 32 // cfg.get('head_width', 64),
             image_size=cfg['image_size'],
             width=width)
         for stage in t1d_stages:

@@ -11,6 +11,7 @@ from torch.utils.checkpoint import checkpoint
 from ..layers import ResidualAttentionBlock
 from ..utils.clip_source import resolve_clip_source
 from ..utils.state_dict import load_state_dict_exactly
+from .open_clip_visual import OpenCLIPVisual
 from .per_frame_backbone import PerFrameBackbone
 
 # open_clip VisionTransformer options this implementation computes; a
@@ -34,6 +35,19 @@ def resize_pos_embed(pos_embed: torch.Tensor, num_tokens: int,
     return torch.cat([prefix, grid.to(pos_embed.dtype)])
 
 
+def modified_resnet_config(vision_cfg: dict) -> bool:
+    """Whether a visual config is a CLIP ResNet (``CLIPResNet``)."""
+    return isinstance(vision_cfg.get('layers'), (list, tuple)) and \
+        not vision_cfg.get('timm_model_name')
+
+
+def open_clip_only(vision_cfg: dict) -> bool:
+    """Whether only open_clip builds this tower (:class:`OpenCLIPVisual`):
+    neither an OpenAI-style ViT nor a CLIP ResNet."""
+    return not (native_vit_config(vision_cfg)
+                or modified_resnet_config(vision_cfg))
+
+
 def native_vit_config(vision_cfg: dict) -> bool:
     """Whether a visual config is an OpenAI-style ViT that :class:`CLIPViT`
     computes itself (not a timm tower, no options beyond OpenAI's)."""
@@ -51,6 +65,24 @@ def native_vit_config(vision_cfg: dict) -> bool:
     return not extra and vision_cfg.get('patch_size') is not None
 
 
+def new_backbone(cls, args: tuple, kwargs: dict):
+    """``cls`` itself for the towers ``CLIPViT`` and ``CLIPResNet`` compute,
+    else an :class:`OpenCLIPVisual` (built here) of the same arguments."""
+    arch = kwargs.get('arch', args[0] if args else cls.default_arch)
+    pretrained = kwargs.get('pretrained', args[1] if len(args) > 1 else None)
+    source = resolve_clip_source(arch, pretrained)
+    if not open_clip_only(source.vision_cfg):
+        return super(PerFrameBackbone, cls).__new__(cls)
+    MMLogger.get_current_instance().info(
+        f'{cls.__name__}: {arch!r} is not a tower it computes itself; '
+        'building open_clip\'s own (OpenCLIPVisual)')
+    options = dict(kwargs)
+    for key in ('t1d_stages', 'norm_eval'):  # CLIPResNet's own options
+        if options.pop(key, None):
+            raise ValueError(f'{key} is for CLIP ResNets, not {arch!r}')
+    return OpenCLIPVisual(*args, **options)
+
+
 @MODELS.register_module()
 class CLIPViT(PerFrameBackbone):
     """CLIP vision transformer applied to every frame of a clip.
@@ -66,10 +98,15 @@ class CLIPViT(PerFrameBackbone):
     are; new temporal modules live under
     ``transformer.resblocks.{i}.temporal``.
 
+    This is the fast path of OpenAI-style ViTs (``ViT-B-16``, ``ViT-L-14``,
+    ...); an architecture it does not compute itself (SigLIP, PE-Core,
+    EVA-02, ... any open_clip tower) gives an :class:`~.OpenCLIPVisual`
+    with the same arguments.
+
     Args:
-        arch (str | dict): An OpenAI-style CLIP ViT: an open_clip model name
-            (``'ViT-B-16'``, ``'ViT-L-14-336'``, ``'ViT-B/32'``, ...), config
-            file / model folder, or a dict (see
+        arch (str | dict): An open_clip model name (``'ViT-B-16'``,
+            ``'ViT-L-14-336'``, ``'ViT-B/32'``, ``'PE-Core-B-16'``, ...),
+            config file / model folder, or a dict (see
             :func:`~t4v_mmaction.models.utils.resolve_clip_source`).
             Defaults to 'ViT-B-16'.
         pretrained (str, optional): open_clip tag, local weights file or
@@ -98,6 +135,11 @@ class CLIPViT(PerFrameBackbone):
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
+    default_arch = 'ViT-B-16'
+
+    def __new__(cls, *args, **kwargs):
+        return new_backbone(cls, args, kwargs)
+
     def __init__(self,
                  arch: Union[str, dict] = 'ViT-B-16',
                  pretrained: Optional[str] = None,
@@ -115,10 +157,6 @@ class CLIPViT(PerFrameBackbone):
         cfg = self.source.vision_cfg
         if isinstance(cfg.get('layers'), (list, tuple)):
             raise ValueError(f'{arch!r} is a CLIP ResNet; use CLIPResNet')
-        if not native_vit_config(cfg):
-            raise ValueError(
-                f'{arch!r} is not an OpenAI-style CLIP ViT (its visual config '
-                f'is {cfg}); use OpenCLIPVisual for any open_clip tower')
         self.arch, self.pretrained = arch, pretrained
         self.num_frames = num_frames
         self.frozen_stages = frozen_stages

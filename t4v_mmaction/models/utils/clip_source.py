@@ -115,6 +115,10 @@ def _arch_config(arch: ArchType) -> tuple:
                 'vision_cfg, text_cfg) or visual dimensions (embed_dim, '
                 f'image_size, layers, width, ...); got keys {sorted(cfg)}')
         quick_gelu = cfg.pop('quick_gelu', True)
+        heads = cfg.pop('heads', None)
+        if heads:  # open_clip configs give the width of a head instead
+            resnet = isinstance(cfg.get('layers'), (list, tuple))
+            cfg['head_width'] = cfg['width'] * (32 if resnet else 1) // heads
         return 'custom', dict(embed_dim=cfg.pop('embed_dim'), vision_cfg=cfg,
                               quick_gelu=quick_gelu), None
     arch = os.fspath(arch)

@@ -7,6 +7,7 @@ import os.path as osp
 import pytest
 import torch
 from _tiny_models import TINY_RN, TINY_VIT, save_classifier_tensor
+from _tiny_towers import tiny_config_of
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmaction.registry import MODELS
@@ -23,7 +24,10 @@ def tiny_config(path, tmp_path):
     classifier file of the right size; AMP off (CPU)."""
     cfg = Config.fromfile(path)
     backbone = cfg.model.backbone
-    backbone.arch = TINY_VIT if backbone.type == 'CLIPViT' else TINY_RN
+    if backbone.type == 'OpenCLIPVisual':  # the family's own tiny tower
+        backbone.arch = tiny_config_of(backbone.arch)
+    else:
+        backbone.arch = TINY_VIT if backbone.type == 'CLIPViT' else TINY_RN
     backbone.pretrained = None
     head = cfg.model.cls_head
     head.in_channels = 32
