@@ -17,14 +17,17 @@ import argparse
 import multiprocessing
 import os.path as osp
 import sys
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import List, Optional
 
 from tqdm import tqdm
 
 from t4v_mmaction.datasets.annotation import read_text_lines
+from t4v_mmaction.datasets.decoder_guard import DecoderGuard
 from t4v_mmaction.datasets.video_list import parse_video_list
-from t4v_mmaction.datasets.video_probe import VideoProbe, probe_video
+from t4v_mmaction.datasets.video_probe import VideoProbe
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -54,25 +57,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _init_worker() -> None:
-    import decord
-    decord.logging.set_level(decord.logging.QUIET)  # no ffmpeg chatter
-
-
-def _probe(job) -> VideoProbe:
-    return probe_video(*job)
-
-
 def probe_all(paths: List[str], min_frames: int,
               workers: int) -> List[VideoProbe]:
-    """Probe every path (in order) with a pool of ``workers`` processes."""
-    jobs = [(p, min_frames) for p in paths]
-    bar = dict(total=len(jobs), desc='videos', unit='video')
-    if workers == 1:
-        _init_worker()
-        return [_probe(job) for job in tqdm(jobs, **bar)]
-    with multiprocessing.Pool(workers, initializer=_init_worker) as pool:
-        return list(tqdm(pool.imap(_probe, jobs, chunksize=4), **bar))
+    """Probe every path (in order) in ``workers`` disposable processes
+    (:class:`DecoderGuard`): a file that crashes the decoder kills only the
+    process probing it, and is reported."""
+    local = threading.local()
+
+    def probe(path: str) -> VideoProbe:
+        if not hasattr(local, 'guard'):
+            local.guard = DecoderGuard()
+        return local.guard.probe(path, min_frames)
+
+    bar = dict(total=len(paths), desc='videos', unit='video')
+    with ThreadPoolExecutor(workers) as pool:
+        return list(tqdm(pool.map(probe, paths), **bar))
 
 
 def print_table(rows: List[tuple], total: int) -> None:

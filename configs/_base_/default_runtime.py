@@ -2,8 +2,9 @@
 # (Apache-2.0) rather than inherited as `mmaction::_base_/...`: that lookup
 # needs pkg_resources, which setuptools >= 81 no longer ships.
 # Differences from upstream: `custom_imports` (registers t4v_mmaction and
-# applies its compat fixes in every process that parses a config) and a
-# disabled `visualization` hook (so `tools/test.py --show-dir` works).
+# applies its compat fixes in every process that parses a config), this
+# package's hooks, a fixed seed and a disabled `visualization` hook (so
+# `tools/test.py --show-dir` works).
 # `dist_cfg.backend='nccl'` stays: without CUDA, t4v_mmaction uses gloo.
 # Keep this file free of `import` statements (mmengine would misread it as a
 # lazy-import config on Python >= 3.11).
@@ -26,8 +27,13 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'))
 
-# skipped-video counts across workers and ranks; labels vs the model
-custom_hooks = [dict(type='VideoDataHook')]
+# skipped-video counts across workers and ranks, labels and class names vs
+# the model; an exact --resume (per-sample augmentation seeds, the random
+# generators saved in checkpoints)
+custom_hooks = [dict(type='VideoDataHook'), dict(type='ExactResumeHook')]
+# a fixed seed: a resumed run continues exactly (a random one would differ);
+# deterministic=True as well for bit-identical GPU runs (slower)
+randomness = dict(seed=0, deterministic=False)
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 

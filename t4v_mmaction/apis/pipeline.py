@@ -9,24 +9,14 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
+from t4v_mmaction.datasets.pipeline_steps import array_pipeline_cfg
+
 __all__ = [
     'get_test_pipeline', 'array_pipeline_cfg', 'pipeline_inputs',
     'get_input_shape'
 ]
 
 VideoType = Union[str, os.PathLike, np.ndarray, torch.Tensor, Sequence]
-
-# Steps that open a video file, and steps that decode its frames.
-INIT_STEPS = ('DecordInit', 'OpenCVInit', 'PyAVInit', 'PIMSInit')
-DECODE_STEPS = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode', 'PIMSDecode',
-                'RawFrameDecode', 'ArrayDecode')
-
-
-def _step_name(step: dict) -> str:
-    kind = step['type']
-    name = kind if isinstance(kind, str) else kind.__name__
-    return name.split('.')[-1]  # 'mmaction.DecordInit' -> 'DecordInit'
-
 
 def get_test_pipeline(cfg: Config) -> List[dict]:
     """The config's ``test_pipeline``, else its test dataloader's pipeline.
@@ -43,41 +33,6 @@ def get_test_pipeline(cfg: Config) -> List[dict]:
             f'{cfg.filename or "the config"} has no test_pipeline (nor a '
             'test_dataloader.dataset.pipeline) to prepare videos with')
     return list(pipeline)
-
-
-def array_pipeline_cfg(pipeline: Sequence[dict]) -> List[dict]:
-    """A file pipeline rewritten for frames held in memory.
-
-    The file-opening steps (``DecordInit``, ...) are dropped and the decoding
-    step is replaced, in place, by ``ArrayDecode``, so frame sampling,
-    resizing and cropping stay exactly those of the file pipeline.
-
-    Args:
-        pipeline (Sequence[dict]): A test pipeline that decodes a video file.
-
-    Returns:
-        list[dict]: The pipeline for ``dict(array=frames, total_frames=T,
-        ...)`` inputs.
-
-    Raises:
-        ValueError: If the pipeline has no decoding step.
-    """
-    steps, decoded = [], False
-    for step in pipeline:
-        name = _step_name(step)
-        if name in INIT_STEPS:
-            continue
-        if name in DECODE_STEPS:
-            steps.append(dict(type='ArrayDecode'))
-            decoded = True
-        else:
-            steps.append(step)
-    if not decoded:
-        raise ValueError(
-            'the test pipeline has no decoding step (one of '
-            f'{list(DECODE_STEPS)}) to replace by ArrayDecode; its steps are '
-            f'{[_step_name(s) for s in pipeline]}')
-    return steps
 
 
 def _as_frames(frames) -> np.ndarray:

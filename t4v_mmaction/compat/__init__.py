@@ -8,13 +8,15 @@ setuptools removed) are registered at interpreter start by
 """
 from .amp_optim_wrapper import patch_amp_optim_wrapper
 from .cpu_distributed import patch_cpu_distributed
-from .safe_checkpoint import (UnsafeCheckpointError, patch_safe_checkpoint,
+from .safe_checkpoint import (CheckpointReadError, UnsafeCheckpointError,
+                              patch_safe_checkpoint,
                               trusted_checkpoint_loading)
 
 __all__ = [
     'apply_all', 'install_import_hooks', 'patch_safe_checkpoint',
     'patch_cpu_distributed', 'patch_amp_optim_wrapper',
-    'UnsafeCheckpointError', 'trusted_checkpoint_loading'
+    'UnsafeCheckpointError', 'CheckpointReadError',
+    'trusted_checkpoint_loading'
 ]
 
 

@@ -12,7 +12,10 @@ no longer need ``builtins.getattr`` (which must never be allow-listed).
 
 A checkpoint that holds anything else, e.g. a pickled object whose
 ``__reduce__`` runs code, is refused with :class:`UnsafeCheckpointError`
-before any of its code runs.
+before any of its code runs. A file that cannot be read (truncated,
+corrupt) raises :class:`CheckpointReadError` naming it, and weights with NaN
+or infinite values are refused by name
+(:class:`~t4v_mmaction.utils.NonFiniteWeightsError`).
 """
 import functools
 import pickle
@@ -25,6 +28,10 @@ _PATCHED = '_t4v_safe_patched'
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds objects outside the safe-loading allow-list."""
+
+
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file cannot be read (truncated, corrupt, not one)."""
 
 
 def _history_buffer_reduce(self):
@@ -53,11 +60,12 @@ def _refuse_unsafe(load):
 
     @functools.wraps(load)
     def wrapper(filename, *args, **kwargs):
+        from t4v_mmaction.utils import check_finite
         try:
-            return load(filename, *args, **kwargs)
+            checkpoint = load(filename, *args, **kwargs)
+        except (FileNotFoundError, UnsafeCheckpointError):
+            raise
         except pickle.UnpicklingError as err:
-            if isinstance(err, UnsafeCheckpointError):
-                raise
             raise UnsafeCheckpointError(
                 f'Refusing to load {filename!r}: it holds Python objects '
                 'outside the safe-loading allow-list, and unpickling them '
@@ -67,6 +75,18 @@ def _refuse_unsafe(load):
                 '`python tools/misc/trust_checkpoint.py SRC DST '
                 '--yes-i-trust-this-file`.\n'
                 f'torch said: {str(err).splitlines()[0]}') from err
+        except Exception as err:  # torch raises many types for bad files
+            first = str(err).strip().splitlines()
+            raise CheckpointReadError(
+                f'{filename}: cannot read this checkpoint; the file is '
+                'truncated, corrupt or not a checkpoint '
+                f'({type(err).__name__}: {first[0] if first else ""})'
+            ) from err
+        weights = checkpoint.get('state_dict', checkpoint) if isinstance(
+            checkpoint, dict) else {}
+        check_finite(weights if isinstance(weights, dict) else {},
+                     str(filename))
+        return checkpoint
 
     wrapper._t4v_wrapped = True
     return wrapper

@@ -1,5 +1,7 @@
+import contextlib
 import logging
 import math
+from fractions import Fraction
 import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence, Union
@@ -14,6 +16,9 @@ from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
 from .annotation import AnnotationError, read_text_lines
 from .class_names import load_class_names
+from .decoder_guard import DecoderGuard
+from .pipeline_steps import array_pipeline, step_name
+from .sample_seeds import SampleSeeds
 from .video_list import parse_video_list
 from .video_probe import describe_error
 
@@ -26,8 +31,12 @@ __all__ = [
 SKIPPED_KEY = 'skipped_videos'
 #: Data field of a test sample whose video could not be read.
 FAILED_KEY = 'read_failed'
-# Test mode: videos tried to learn the input shape of a placeholder.
-_TEMPLATE_TRIES = 50
+# The steps that open a video with the decoder DecoderGuard probes with.
+GUARDED_STEPS = ('DecordInit', )
+# Test mode: the synthetic video that gives a placeholder its input shape
+# (frames, (height, width)), Kinetics-like.
+_SYNTHETIC_FRAMES = 64
+_SYNTHETIC_SIZE = (256, 340)
 
 
 class BrokenVideoLimitError(RuntimeError):
@@ -91,8 +100,9 @@ class RobustVideoDataset(VideoDataset):
         ann_file (str): The list, ``relpath label`` per line.
         pipeline (list[dict | callable]): Data transforms.
         max_skips (int | float): Distinct broken videos tolerated in
-            training: a count, or a fraction in [0, 1] of the dataset
-            (rounded up). 0 makes every broken video an error.
+            training: a count, or a fraction in [0, 1] of the dataset (the
+            ceiling of the exact product, see :attr:`skip_limit`). 0 makes
+            every broken video an error.
             Defaults to 0.01.
         class_names (str, optional): Label map (one name per line) or
             ``id,name`` CSV; its length is the number of classes K.
@@ -102,6 +112,11 @@ class RobustVideoDataset(VideoDataset):
         min_frames (int): Videos with fewer frames count as broken; the
             samplers repeat frames of short videos, so 1 accepts every
             decodable video. Defaults to 1.
+        guard_decoder (bool): With a ``DecordInit`` pipeline, open every
+            video first in a disposable process
+            (:class:`~.decoder_guard.DecoderGuard`, once per file and
+            process), so that a file that crashes the decoder is a broken
+            video instead of the end of the run. Defaults to True.
         **kwargs: Other :class:`VideoDataset` arguments (``data_prefix``,
             ``multi_class``, ``test_mode``, ``delimiter``, ...).
     """
@@ -113,6 +128,7 @@ class RobustVideoDataset(VideoDataset):
                  class_names: Optional[str] = None,
                  num_classes: Optional[int] = None,
                  min_frames: int = 1,
+                 guard_decoder: bool = True,
                  **kwargs) -> None:
         _check_max_skips(max_skips)
         if not isinstance(min_frames, int) or min_frames < 1:
@@ -135,6 +151,9 @@ class RobustVideoDataset(VideoDataset):
                 f'{class_names} has {num_classes} class names'
             kwargs.setdefault('metainfo',
                               dict(classes=tuple(self.class_names)))
+        self.seeds = SampleSeeds()
+        self.guard_decoder = guard_decoder
+        self.decoder_guard: Optional[DecoderGuard] = None
         self._skipped: Dict[str, str] = {}  # this process: file -> reason
         self._pending: List[tuple] = []  # skipped since the last sample
         self._template: Optional[tuple] = None  # (shape, dtype) of inputs
@@ -142,6 +161,9 @@ class RobustVideoDataset(VideoDataset):
                          **kwargs)
         self.pipeline = NamedStepsCompose(self.pipeline.transforms,
                                           min_frames)
+        if guard_decoder and any(step_name(t) in GUARDED_STEPS
+                                 for t in self.pipeline.transforms):
+            self.decoder_guard = DecoderGuard()
 
     def load_data_list(self) -> List[dict]:
         """Read and check the list; see :func:`parse_video_list`."""
@@ -188,22 +210,63 @@ class RobustVideoDataset(VideoDataset):
 
     @property
     def skip_limit(self) -> int:
-        """int: The most distinct broken videos tolerated in training."""
+        """int: The most distinct broken videos tolerated in training: an
+        int ``max_skips`` as it is, a fraction the ceiling of the exact
+        product with the dataset's length (``0.07`` of 100 videos is 7, not
+        the float product's 8)."""
         if isinstance(self.max_skips, float):
-            return math.ceil(self.max_skips * len(self))
+            return math.ceil(Fraction(str(self.max_skips)) * len(self))
         return self.max_skips
 
-    def prepare_data(self, idx: int) -> Optional[dict]:
+    def __getitem__(self, idx: int) -> dict:
+        """The sample ``idx``; in training a broken video is replaced by
+        another one, chosen (like its augmentation) from the sample's seed
+        (see :class:`~.sample_seeds.SampleSeeds`)."""
+        if not self._fully_initialized:
+            self.full_init()
+        if self.test_mode:
+            return self.prepare_data(idx)
+        first = idx
+        for attempt in range(self.max_refetch + 1):
+            data = self.prepare_data(idx, attempt)
+            if data is not None:
+                return data
+            idx = self.seeds.another(first, attempt, len(self))
+        raise RuntimeError(
+            f'RobustVideoDataset: no readable video after {self.max_refetch}'
+            f' refetches from {self.ann_file}; check data_prefix and run '
+            'tools/check_videos.py')
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch of the samples' seeds (shared with the workers)."""
+        self.seeds.set_epoch(epoch)
+
+    def set_seed(self, seed: Optional[int]) -> None:
+        """The run's seed, before the DataLoader starts its workers; None
+        leaves the random generators to the workers."""
+        self.seeds.seed = seed
+
+    def prepare_data(self, idx: int, attempt: int = 0) -> Optional[dict]:
         """Run the pipeline on video ``idx``; handle a failure by mode.
+
+        Training samples run from their own seed (``(seed, epoch, idx,
+        attempt)``, once :meth:`set_seed` is called). A video that crashes
+        the decoder (see :class:`~.decoder_guard.DecoderGuard`) is a broken
+        video like any other.
 
         Returns:
             dict | None: The packed sample; in training None for a broken
-            video (mmengine then fetches another one), in testing a
-            placeholder sample marked ``read_failed``.
+            video (another one is fetched), in testing a placeholder sample
+            marked ``read_failed``.
         """
         info = self.get_data_info(idx)
         try:
-            data = self.pipeline(info)
+            crash = self._decoder_crash(info['filename'])
+            if crash is not None:
+                raise _LoadError(crash)
+            with self.seeds.sample(idx, attempt) if not self.test_mode \
+                    else contextlib.nullcontext():
+                data = self.pipeline(info)
         except Exception as err:  # decoders raise many exception types
             reason = str(err) if isinstance(err, _LoadError) else \
                 describe_error(err)
@@ -214,11 +277,20 @@ class RobustVideoDataset(VideoDataset):
         if data is None:
             return None
         self._remember_shape(data)
-        if self._pending and isinstance(data, dict) and isinstance(
-                data.get('data_samples'), ActionDataSample):
-            data['data_samples'].set_metainfo({SKIPPED_KEY: self._pending})
-            self._pending = []
+        sample = data.get('data_samples') if isinstance(data, dict) else None
+        if isinstance(sample, ActionDataSample):
+            sample.set_metainfo(dict(filename=info['filename']))
+            if self._pending:
+                sample.set_metainfo({SKIPPED_KEY: self._pending})
+                self._pending = []
         return data
+
+    def _decoder_crash(self, filename: str) -> Optional[str]:
+        """Why opening ``filename`` crashes the decoder, or None."""
+        if self.decoder_guard is None:
+            return None
+        probe = self.decoder_guard.open(filename)
+        return probe.problem if probe.kind == 'decoder crash' else None
 
     def _skip(self, filename: str, reason: str) -> None:
         self._skipped.setdefault(filename, reason)
@@ -250,22 +322,16 @@ class RobustVideoDataset(VideoDataset):
                     data_samples=sample)
 
     def _input_template(self, idx: int) -> tuple:
-        """``(shape, dtype)`` of ``inputs``, from a video that loads."""
-        tries = min(len(self) - 1, _TEMPLATE_TRIES)
-        for step in range(1, tries + 1):
-            if self._template is not None:
-                break
-            try:
-                data = self.pipeline(
-                    self.get_data_info((idx + step) % len(self)))
-            except Exception:  # another broken video: try the next one
-                continue
-            self._remember_shape(data)
+        """``(shape, dtype)`` of ``inputs``: of a video read before, else of
+        a synthetic black video run through the pipeline (its decoding
+        replaced by ``ArrayDecode``), so no readable video is needed."""
         if self._template is None:
-            raise RuntimeError(
-                f'RobustVideoDataset: none of the {tries + 1} videos tried '
-                f'from {self.ann_file} can be read; check data_prefix and '
-                'run tools/check_videos.py')
+            frames = np.zeros((_SYNTHETIC_FRAMES, *_SYNTHETIC_SIZE, 3),
+                              dtype=np.uint8)
+            info = dict(self.get_data_info(idx), array=frames,
+                        total_frames=_SYNTHETIC_FRAMES)
+            data = Compose(array_pipeline(self.pipeline.transforms))(info)
+            self._remember_shape(data)
         return self._template
 
     def _remember_shape(self, data) -> None:

@@ -1,13 +1,16 @@
 """Find out whether a video file can be read, and if not, why.
 
 Used by ``tools/check_videos.py`` and by
-:class:`~t4v_mmaction.datasets.RobustVideoDataset` to describe failures.
+:class:`~t4v_mmaction.datasets.RobustVideoDataset` to describe failures,
+through :class:`~.decoder_guard.DecoderGuard`, which runs these functions in
+a disposable process (a file can crash the decoder). Imports only the
+standard library (and decord, when called).
 """
 import os.path as osp
 import re
 from typing import NamedTuple, Optional
 
-__all__ = ['VideoProbe', 'probe_video', 'describe_error']
+__all__ = ['VideoProbe', 'open_video', 'probe_video', 'describe_error']
 
 # decord prefixes its messages with "[hh:mm:ss] /src/file.cc:123: ".
 _DECORD_PREFIX = re.compile(r'^\[[\d:]+\] \S+:\d+: (Error: )?')
@@ -54,6 +57,29 @@ def describe_error(err: BaseException, limit: int = 160) -> str:
     return f'{type(err).__name__}: {text}' if text else type(err).__name__
 
 
+def _file_problem(path: str) -> Optional[VideoProbe]:
+    if not osp.exists(path):
+        return VideoProbe(path, 0, 'missing')
+    if not osp.isfile(path):
+        return VideoProbe(path, 0, 'not a file')
+    if osp.getsize(path) == 0:
+        return VideoProbe(path, 0, 'empty', '0 bytes')
+    return None
+
+
+def open_video(path: str) -> VideoProbe:
+    """Open a video with decord (as ``DecordInit`` does) and count its
+    frames; no frame is decoded."""
+    import decord
+    problem = _file_problem(path)
+    if problem is not None:
+        return problem
+    try:
+        return VideoProbe(path, len(decord.VideoReader(path, num_threads=1)))
+    except Exception as err:  # decord raises DECORDError and RuntimeError
+        return VideoProbe(path, 0, 'unreadable', describe_error(err))
+
+
 def probe_video(path: str, min_frames: int = 1) -> VideoProbe:
     """Open a video with decord and decode its first, middle and last frame.
 
@@ -67,12 +93,9 @@ def probe_video(path: str, min_frames: int = 1) -> VideoProbe:
         few frames, or undecodable frames (cut after its index).
     """
     import decord
-    if not osp.exists(path):
-        return VideoProbe(path, 0, 'missing')
-    if not osp.isfile(path):
-        return VideoProbe(path, 0, 'not a file')
-    if osp.getsize(path) == 0:
-        return VideoProbe(path, 0, 'empty', '0 bytes')
+    problem = _file_problem(path)
+    if problem is not None:
+        return problem
     try:
         reader = decord.VideoReader(path, num_threads=1)
         num_frames = len(reader)

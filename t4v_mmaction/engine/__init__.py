@@ -1,4 +1,4 @@
 from .fsdp import residual_block_wrap_policy
-from .hooks import VideoDataHook
+from .hooks import ExactResumeHook, VideoDataHook
 
-__all__ = ['VideoDataHook', 'residual_block_wrap_policy']
+__all__ = ['VideoDataHook', 'ExactResumeHook', 'residual_block_wrap_policy']

@@ -33,7 +33,6 @@ import json
 import multiprocessing
 import os
 import os.path as osp
-import shutil
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -56,7 +55,9 @@ DEFAULT_SHAPES = SHAPES
 DEFAULT_MOTIONS = MOTIONS[:6]
 
 MANIFEST = 'manifest.json'
-FORMAT_VERSION = 1
+#: Marks the manifests of this generator (only their files are replaced)
+GENERATOR = 't4v_mmaction.toy'
+FORMAT_VERSION = 2
 SPLITS = ('train', 'val', 'zeroshot')
 
 Composition = Tuple[str, str, str]
@@ -369,6 +370,7 @@ def _new_manifest(settings: dict, seen: List[Composition],
     files.update(classes_seen='classes_seen.txt',
                  classes_unseen='classes_unseen.txt')
     return dict(
+        generator=GENERATOR,
         complete=False,
         settings=settings,
         split_rule='(color, shape, motion) with vocabulary indices (i, j, k) '
@@ -379,7 +381,71 @@ def _new_manifest(settings: dict, seen: List[Composition],
                           unseen=[list(c) for c in unseen]),
         counts={s: len(lists[s]) for s in SPLITS},
         video_root='videos',
-        files=files)
+        files=files,
+        videos=[line.split()[0] for s in SPLITS for line in lists[s]])
+
+
+def _own_files(manifest: dict) -> List[str]:
+    """Every file a manifest says the generator wrote (relative paths)."""
+    return [MANIFEST] + list(manifest.get('files', {}).values()) + [
+        osp.join(manifest.get('video_root', 'videos'), rel)
+        for rel in manifest.get('videos', [])
+    ]
+
+
+def _old_manifest(out_dir: str) -> Optional[dict]:
+    """The manifest of a toy dataset in ``out_dir``; None for an empty or
+    absent folder. Raises for anything else."""
+    if not osp.isdir(out_dir) or not os.listdir(out_dir):
+        return None
+    path = osp.join(out_dir, MANIFEST)
+    manifest = None
+    if osp.isfile(path):
+        try:
+            with open(path, encoding='utf-8') as f:
+                manifest = json.load(f)
+        except (OSError, ValueError):
+            manifest = None
+    if not isinstance(manifest, dict) or manifest.get('generator') != \
+            GENERATOR:
+        raise FileExistsError(
+            f'{out_dir}: not empty and not a toy dataset written by this '
+            f'tool (no {MANIFEST} of {GENERATOR}); refusing to write into '
+            'it: choose an empty or new folder')
+    return manifest
+
+
+def _remove_own_files(out_dir: str, manifest: dict) -> None:
+    """Make room for ``manifest``'s files: remove those of the toy dataset
+    already there (and only those); refuse to overwrite any other file."""
+    old = _old_manifest(out_dir)
+    ours = set(_own_files(old)) if old else set()
+    foreign = [rel for rel in _own_files(manifest)
+               if rel not in ours and osp.lexists(osp.join(out_dir, rel))]
+    if foreign:
+        raise FileExistsError(
+            f'{out_dir}: {foreign[0]} (and {len(foreign) - 1} more) exists '
+            'but is not a file of the toy dataset there; refusing to '
+            'overwrite it')
+    emptied = set()
+    for rel in sorted(ours):
+        path = osp.join(out_dir, rel)
+        if osp.isfile(path):
+            os.remove(path)
+            emptied.update(osp.join(out_dir, parent) for parent in
+                           _parents(osp.dirname(rel)))
+    for folder in sorted(emptied, key=len, reverse=True):
+        if osp.isdir(folder) and not os.listdir(folder):
+            os.rmdir(folder)  # a folder of ours that the removal emptied
+
+
+def _parents(rel: str) -> List[str]:
+    """``'a/b/c'`` -> ``['a/b/c', 'a/b', 'a']`` (empty for ``''``)."""
+    out = []
+    while rel:
+        out.append(rel)
+        rel = osp.dirname(rel)
+    return out
 
 
 def _write_manifest(out_dir: str, manifest: dict) -> None:
@@ -423,9 +489,12 @@ def make_toy_dataset(out_dir: str,
     """Write the toy dataset under ``out_dir`` (see the module docstring).
 
     Idempotent: when ``out_dir`` already holds a complete dataset with the
-    same settings, nothing is written and its manifest is returned. A
-    dataset with other settings (or an interrupted one) is replaced; a
-    non-empty folder without a manifest is refused.
+    same settings, nothing is written and its manifest is returned. A toy
+    dataset with other settings (or an interrupted one) is replaced: the
+    files its manifest records are removed, nothing else. A non-empty folder
+    that is not a toy dataset, or a file of this dataset that the folder
+    already holds and the old manifest does not record, is refused before
+    anything is written.
 
     Args:
         out_dir (str): Output folder.
@@ -474,14 +543,9 @@ def make_toy_dataset(out_dir: str,
     if manifest is not None:
         return manifest
     seen, unseen = toy_classes(colors, shapes, motions, holdout)
-    if osp.isdir(out_dir) and os.listdir(out_dir):
-        if not osp.isfile(osp.join(out_dir, MANIFEST)):
-            raise FileExistsError(
-                f'{out_dir}: not empty and holds no {MANIFEST}; refusing to '
-                'write a toy dataset into it')
-        shutil.rmtree(osp.join(out_dir, 'videos'), ignore_errors=True)
     jobs, lists = _plan(out_dir, settings, seen, unseen)
     manifest = _new_manifest(settings, seen, unseen, lists)
+    _remove_own_files(out_dir, manifest)
     os.makedirs(out_dir, exist_ok=True)
     _write_manifest(out_dir, manifest)
     for job in jobs:

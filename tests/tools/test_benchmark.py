@@ -144,3 +144,23 @@ def test_flops_agree_with_mmaction2_get_flops(tmp_path):
     head = count_flops(model.cls_head, torch.zeros(1, 4, TINY_VIT[
         'embed_dim']))
     assert ours == theirs + attention + head
+
+
+def test_benchmark_towers_compares_with_open_clip(tmp_path, capsys):
+    """tools/analysis/benchmark_towers.py: our backbone and open_clip's
+    tower with the same weights, side by side."""
+    tool = runpy.run_path(osp.join(REPO, 'tools', 'analysis',
+                                   'benchmark_towers.py'))
+    out = tmp_path / 'towers.json'
+    tool['main'](['--archs', 'MobileCLIP2-S0', 'ViT-B-32-quickgelu',
+                  '--frames', '1', '--repeats', '1', '--threads', '1',
+                  '--json', str(out)])
+    rows = {r['arch']: r for r in json.loads(out.read_text())['rows']}
+    assert rows['MobileCLIP2-S0']['backbone'] == 'OpenCLIPVisual'
+    assert rows['ViT-B-32-quickgelu']['backbone'] == 'CLIPViT'
+    for row in rows.values():
+        assert row['max_rel_diff'] < 1e-4
+        assert row['frames_per_s_ours'] > 0 and row['params_m'] > 1
+        assert row['gflops_per_view'] > 0
+    assert '| MobileCLIP2-S0 | OpenCLIPVisual | 256 |' in \
+        capsys.readouterr().out

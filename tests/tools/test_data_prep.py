@@ -33,11 +33,11 @@ def _lines(path):
     return open(path, encoding='utf-8').read().splitlines()
 
 
-def _common(tmp_path, *extra):
+def _common(tmp_path, *extra, out='out'):
     return [
         '--video-root',
         str(tmp_path / 'videos'), '--out-dir',
-        str(tmp_path / 'out'), '--no-progress', *extra
+        str(tmp_path / out), '--no-progress', *extra
     ]
 
 
@@ -164,11 +164,15 @@ def test_hmdb51_round_trip(tools, tmp_path):
     assert len(_lines(out / 'hmdb51_full_videos.txt')) == 6
     assert report['missing'] == ['cartwheel/cartwheel_clip0.avi']
 
-    tools['prepare_hmdb51'].main(
-        ['--split-dir',
-         str(split_dir), '--keep-underscores', '--splits', '1'] +
-        _common(tmp_path))
-    assert _lines(out / 'hmdb51_label_map.txt') == ['brush_hair', 'cartwheel']
+    # other class names do not replace the folder's label map
+    other = ['--split-dir', str(split_dir), '--keep-underscores',
+             '--splits', '1']
+    with pytest.raises(ValueError, match=r"lacks 1 class of .*'brush_hair'"):
+        tools['prepare_hmdb51'].main(other + _common(tmp_path))
+    assert _lines(out / 'hmdb51_label_map.txt') == ['brush hair', 'cartwheel']
+    tools['prepare_hmdb51'].main(other + _common(tmp_path, out='out2'))
+    assert _lines(tmp_path / 'out2' / 'hmdb51_label_map.txt') == [
+        'brush_hair', 'cartwheel']
 
 
 def test_hmdb51_bad_flag(tools, tmp_path):
@@ -224,6 +228,31 @@ def test_kinetics_round_trip(tools, tmp_path):
     assert _lines(
         out / 'kinetics400_test_list_videos.txt') == ['ggg_000001_000011.mp4']
     assert report['missing'] == ['ddd_000100_000110.mp4']
+
+
+def test_kinetics_lists_prepared_one_by_one_share_the_labels(tools, tmp_path):
+    """docs/reproducing.md prepares train.csv, then validate.csv, into one
+    folder; on a class subset the validation list must label each class as
+    the training list does."""
+    train, val, _ = _kinetics_inputs(tmp_path)
+    (tmp_path / 'videos').mkdir()
+    tools['prepare_kinetics'].main([train] + _common(tmp_path))
+    tools['prepare_kinetics'].main([val] + _common(tmp_path))
+    out = tmp_path / 'out'
+    classes = _lines(out / 'kinetics400_label_map.txt')
+    assert len(classes) == 4  # the training list's map, not rewritten
+
+    def labels(name):
+        ids = {'aaa': 'dancingX', 'bbb': 'dancing ballet', 'ddd': 'abseiling',
+               'ccc': 'passing American football (in game)',
+               'eee': 'abseiling', 'fff': 'dancingX'}
+        return {ids[path[:3]]: int(label) for path, label in
+                (line.split() for line in _lines(out / name))}
+
+    train_labels = labels('kinetics400_train_list_videos.txt')
+    val_labels = labels('kinetics400_val_list_videos.txt')
+    for name, label in val_labels.items():
+        assert train_labels[name] == label == classes.index(name), name
 
 
 def test_kinetics_template_and_forced_classes(tools, tmp_path):
@@ -319,11 +348,17 @@ def test_activitynet_round_trip(tools, tmp_path):
     ]
     assert report['missing'] == ['v_vid_e.mp4']
 
-    tools['prepare_activitynet'].main(
-        ['--json', ann, '--class-source', 'taxonomy'] + _common(tmp_path))
+    # another class order does not renumber the folder's lists
+    taxonomy = ['--json', ann, '--class-source', 'taxonomy']
+    with pytest.raises(ValueError, match="orders the classes otherwise"):
+        tools['prepare_activitynet'].main(taxonomy + _common(tmp_path))
+    assert _lines(out / 'anet_val_video.txt') == ['v_vid_d.mp4 2']
+    tools['prepare_activitynet'].main(taxonomy +
+                                      _common(tmp_path, out='out2'))
+    out2 = tmp_path / 'out2'
     assert _lines(
-        out / 'anet_label_map.txt') == ['Zumba', 'Archery', 'Walking the dog']
-    assert _lines(out / 'anet_val_video.txt') == ['v_vid_d.mp4 0']
+        out2 / 'anet_label_map.txt') == ['Zumba', 'Archery', 'Walking the dog']
+    assert _lines(out2 / 'anet_val_video.txt') == ['v_vid_d.mp4 0']
 
 
 def test_activitynet_bad_json(tools, tmp_path):

@@ -56,9 +56,46 @@ def resolve_classes(official: Sequence[str], used: Sequence[str],
     names = load_class_names(classes_file)
     unknown = sorted(set(used) - set(names))
     if unknown:
-        raise ValueError(f'{classes_file}: lacks {len(unknown)} classes of '
+        raise ValueError(f'{classes_file}: lacks {_classes(unknown)} of '
                          f'the annotations, e.g. {unknown[:5]}')
     return names
+
+
+def _classes(names: Sequence[str]) -> str:
+    return f'{len(names)} class' + ('' if len(names) == 1 else 'es')
+
+
+def keep_label_map(path: str, classes: List[str], used: Sequence[str],
+                   classes_file: Optional[str]) -> List[str]:
+    """The label map an earlier run wrote into the output folder.
+
+    Another list of the same dataset (e.g. ``validate.csv`` after
+    ``train.csv``) must label every class as the first one did, so the map
+    is reused, never rewritten. Refused: classes of these annotations that
+    it lacks, and a class order of this run (``--classes``, or the tool's
+    official order) that disagrees with the map's on the classes they
+    share; a subset in the same order (the classes of one list) is fine.
+    """
+    names = load_class_names(path)
+    source = (f'--classes {classes_file}' if classes_file is not None else
+              "this run's class order")
+    unknown = sorted(set(used) - set(names))
+    if unknown:
+        raise ValueError(
+            f'{path} (written by an earlier run) lacks {_classes(unknown)} '
+            f'of these annotations, e.g. {unknown[:5]}; the lists '
+            'of one output folder share one label map: prepare all lists '
+            'with one --classes file, or use another --out-dir')
+    known = set(names)
+    mine = [c for c in classes if c in known]
+    position = {name: i for i, name in enumerate(names)}
+    if [position[c] for c in mine] != sorted(position[c] for c in mine):
+        raise ValueError(
+            f'{path} (written by an earlier run) orders the classes '
+            f'otherwise than {source}; the lists of one output folder share '
+            'one label map: remove it, or use another --out-dir')
+    print(f'reusing the label map {path} ({len(names)} classes)')
+    return list(names)
 
 
 def write_outputs(args: argparse.Namespace, lists: Dict[str, List[NamedEntry]],
@@ -82,6 +119,10 @@ def write_outputs(args: argparse.Namespace, lists: Dict[str, List[NamedEntry]],
         for _, name in entries if name is not None
     }
     classes = resolve_classes(official_classes, sorted(used), args.classes)
+    existing = osp.join(args.out_dir, label_map_name)
+    if osp.isfile(existing):
+        classes = keep_label_map(existing, classes, sorted(used),
+                                 args.classes)
     index = class_index(classes, source=args.classes or label_map_name)
     labelled = {
         fname: [
@@ -103,7 +144,8 @@ def write_outputs(args: argparse.Namespace, lists: Dict[str, List[NamedEntry]],
             entries = select_available(entries, missing + broken)
         written[fname] = write_annotation_list(
             osp.join(args.out_dir, fname), entries)
-    write_class_names(osp.join(args.out_dir, label_map_name), classes)
+    if not osp.isfile(existing):
+        write_class_names(existing, classes)
     _print_summary(args, written, classes, missing, broken, label_map_name)
     return dict(
         classes=classes, missing=missing, undecodable=broken, written=written)

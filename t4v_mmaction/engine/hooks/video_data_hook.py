@@ -1,5 +1,6 @@
 from typing import Dict, Optional
 
+import torch
 from mmengine.dist import all_gather_object
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -9,6 +10,8 @@ from t4v_mmaction.datasets.robust_video_dataset import (
     SKIPPED_KEY, BrokenVideoLimitError, find_robust_datasets, skip_summary)
 
 _SHOWN = 20  # broken videos listed in an epoch summary
+#: Checkpoint meta key of the distinct broken videos (file -> reason)
+BROKEN_KEY = 't4v_broken_videos'
 
 
 @HOOKS.register_module()
@@ -31,7 +34,13 @@ class VideoDataHook(Hook):
       and an epoch summary, publishes ``train_skipped_videos`` (this epoch)
       and ``train_broken_videos`` (distinct since the start) in the message
       hub, and raises :class:`~t4v_mmaction.datasets.BrokenVideoLimitError`
-      once more distinct videos failed than the datasets' ``max_skips``.
+      once more distinct videos failed than the datasets' ``max_skips``:
+      at once when this process's count passes it, after the epoch's
+      checkpoint when only the sum over ranks at the end of an epoch does.
+      The distinct broken videos are saved in each checkpoint and counted
+      on after ``--resume``.
+    * A loss that is not a number (NaN, infinite) stops training at that
+      iteration, naming it and the batch's videos.
 
     Add it with ``custom_hooks = [dict(type='VideoDataHook')]``.
     """
@@ -43,6 +52,7 @@ class VideoDataHook(Hook):
         self._epoch_skips = 0
         self._limit: Optional[int] = None
         self._source = ''
+        self._pending_error: Optional[BrokenVideoLimitError] = None
 
     def before_train(self, runner) -> None:
         """Check the train and val labels; find the skip limit."""
@@ -63,17 +73,45 @@ class VideoDataHook(Hook):
         self._check_labels(runner, runner.test_dataloader.dataset)
 
     def before_train_epoch(self, runner) -> None:
-        """Start the epoch's count."""
+        """Start the epoch's count (after the limit error of the last epoch,
+        raised here once its checkpoint is saved)."""
+        self._raise_pending()
         self._epoch_skips = 0
+
+    def after_train(self, runner) -> None:
+        self._raise_pending()
+
+    def _raise_pending(self) -> None:
+        if self._pending_error is not None:
+            error, self._pending_error = self._pending_error, None
+            raise error
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})[BROKEN_KEY] = dict(self._broken)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if getattr(runner, '_resume', False):
+            self._broken.update(checkpoint.get('meta', {}).get(BROKEN_KEY,
+                                                               {}))
 
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        """Count the videos skipped while loading this batch."""
+        """Stop on a non-finite loss; count the videos skipped while loading
+        this batch."""
         samples = data_batch.get('data_samples') if isinstance(
             data_batch, dict) else None
+        loss = outputs.get('loss') if isinstance(outputs, dict) else None
+        if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
+            files = [getattr(s, 'metainfo', {}).get('filename', '?')
+                     for s in samples or ()]
+            raise FloatingPointError(
+                f'the training loss is {loss.item()} at iteration '
+                f'{runner.iter + 1} (epoch {runner.epoch + 1}, batch '
+                f'{batch_idx}); the last checkpoint holds the weights '
+                'before it. The batch\'s videos: ' + ', '.join(files))
         skipped = [
             pair for sample in samples or ()
             for pair in getattr(sample, 'metainfo', {}).get(SKIPPED_KEY, ())
@@ -110,7 +148,11 @@ class VideoDataHook(Hook):
             f'VideoDataHook: epoch {runner.epoch + 1}: {skips} broken-video '
             f'skips; {len(broken)} distinct broken videos since the start '
             f'(max_skips {self._limit}){listed}')
-        self._check_limit(broken)
+        self._broken = broken
+        try:
+            self._check_limit(broken)
+        except BrokenVideoLimitError as error:  # after the checkpoint
+            self._pending_error = error
 
     def _check_limit(self, broken: Dict[str, str]) -> None:
         if self._limit is not None and len(broken) > self._limit:

@@ -1,4 +1,5 @@
-"""Samples that ``RobustVideoDataset`` could not read, in the metrics.
+"""Samples that ``RobustVideoDataset`` could not read, and scores that are
+not numbers, in the metrics.
 
 A failed video keeps its place in the results (one record per sample), so
 that mmengine's ``collect_results`` still drops exactly the duplicates the
@@ -7,6 +8,7 @@ distributed sampler padded; the records are separated only when computing.
 import logging
 from typing import Dict, List, Sequence, Tuple
 
+import torch
 from mmengine.logging import print_log
 
 from t4v_mmaction.datasets.robust_video_dataset import FAILED_KEY
@@ -16,6 +18,17 @@ _SHOWN = 50  # failed videos listed in the log
 def is_failed(sample: Dict) -> bool:
     """Whether a predicted sample (``to_dict()`` form) is a failed read."""
     return bool(sample.get(FAILED_KEY, False))
+
+
+def check_scores(sample: Dict) -> None:
+    """Refuse a prediction that is not a number (NaN or infinite scores:
+    corrupt weights or an overflow), naming the video."""
+    score = sample.get('pred_score')
+    if isinstance(score, torch.Tensor) and not torch.isfinite(score).all():
+        raise FloatingPointError(
+            f'the model scored {sample.get("filename", "a video")} with '
+            'NaN or infinite values; its weights or classifier are corrupt '
+            '(check the checkpoint) and no metric would mean anything')
 
 
 def failure_record(sample: Dict) -> Dict:

@@ -3,8 +3,8 @@ from typing import Any, Dict, List, Sequence
 
 from mmaction.evaluation import AccMetric
 from mmaction.registry import METRICS
-from ._read_failures import (failure_record, is_failed, report_failed,
-                             split_failed)
+from ._read_failures import (check_scores, failure_record, is_failed,
+                             report_failed, split_failed)
 
 
 @METRICS.register_module()
@@ -34,8 +34,9 @@ class RobustAccMetric(AccMetric):
         for sample in data_samples:
             if is_failed(sample):
                 self.results.append(failure_record(sample))
-            else:
-                super().process(data_batch, [sample])
+                continue
+            check_scores(sample)
+            super().process(data_batch, [sample])
 
     def compute_metrics(self, results: List) -> Dict:
         """AccMetric's metrics over the scored videos, plus the counts.

@@ -3,8 +3,8 @@ from typing import Any, Dict, List, Optional, Sequence
 from mmengine.evaluator import BaseMetric
 
 from mmaction.registry import METRICS
-from ._read_failures import (failure_record, is_failed, report_failed,
-                             split_failed)
+from ._read_failures import (check_scores, failure_record, is_failed,
+                             report_failed, split_failed)
 
 
 @METRICS.register_module()
@@ -47,6 +47,7 @@ class RobustMetric(BaseMetric):
             if is_failed(sample):
                 self.results.append(failure_record(sample))
                 continue
+            check_scores(sample)
             start = len(inner)
             self.metric.process(data_batch, [sample])
             self.results.append(dict(records=inner[start:]))

@@ -1,6 +1,8 @@
 import contextlib
+import logging
 
 import torch
+from mmengine.logging import print_log
 from mmaction.models.recognizers import Recognizer3D
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType
@@ -66,6 +68,30 @@ class Text4VisRecognizer(Recognizer3D):
             data_preprocessor=data_preprocessor)
         self.strict_load = strict_load
         self.inference_precision = 'fp32'
+        self._check_normalization()
+
+    def _check_normalization(self) -> None:
+        """Warn when the data preprocessor does not normalise as the
+        backbone's pretrained weights expect (e.g. SigLIP's 0.5 / 0.5 with
+        CLIP's mean and std)."""
+        source = getattr(self.backbone, 'source', None)
+        expected = source.normalization() if source is not None else None
+        pre = self.data_preprocessor
+        if expected is None or getattr(pre, 'mean', None) is None:
+            return
+        ours = (pre.mean.flatten() / 255, pre.std.flatten() / 255)
+        if all(torch.allclose(a, torch.tensor(b, dtype=a.dtype), atol=2e-3)
+               for a, b in zip(ours, expected)):
+            return
+        print_log(
+            f'the data preprocessor normalises with mean '
+            f'{[round(float(x) * 255, 3) for x in ours[0]]} and std '
+            f'{[round(float(x) * 255, 3) for x in ours[1]]}, but the '
+            f'weights of {source.describe()} were trained with mean '
+            f'{[round(x * 255, 3) for x in expected[0]]} and std '
+            f'{[round(x * 255, 3) for x in expected[1]]} (pixel units): '
+            'set model.data_preprocessor.mean / std', 'current',
+            level=logging.WARNING)
 
     # ---- inference precision ----------------------------------------------
     def set_inference_precision(self, precision: str = 'auto') -> str:

@@ -195,6 +195,21 @@ class CLIPSource:
         """``'quick_gelu'`` or ``'gelu'``."""
         return 'quick_gelu' if self.quick_gelu else 'gelu'
 
+    def normalization(self) -> Optional[tuple]:
+        """``(mean, std)`` (RGB, 0..1) the weights were trained with, when a
+        tag or a model folder says; None otherwise."""
+        cfg = {}
+        if self.tag is not None:
+            import open_clip
+            cfg = open_clip.get_pretrained_cfg(self.name, self.tag) or {}
+        elif self.pretrained is not None and osp.isdir(self.pretrained):
+            path = osp.join(self.pretrained, FOLDER_CONFIG)
+            if osp.isfile(path):
+                cfg = _read_json(path).get('preprocess_cfg') or {}
+        if cfg.get('mean') is None or cfg.get('std') is None:
+            return None
+        return tuple(cfg['mean']), tuple(cfg['std'])
+
     def describe(self) -> str:
         weights = self.pretrained or 'random initialisation'
         return (f'{self.name} ({weights}; {self.act_layer}: '

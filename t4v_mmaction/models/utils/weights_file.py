@@ -11,7 +11,9 @@ or a text classifier's ``pretrained``, an original Text4Vis checkpoint):
 
 Errors name the file: a missing file, one that is truncated or not a
 checkpoint (:class:`WeightsFileError`), one that holds pickled objects
-(:class:`~t4v_mmaction.compat.UnsafeCheckpointError`).
+(:class:`~t4v_mmaction.compat.UnsafeCheckpointError`), weights with NaN or
+infinite values (:class:`~t4v_mmaction.utils.NonFiniteWeightsError`, naming
+the tensor).
 """
 import os
 import os.path as osp
@@ -21,6 +23,7 @@ from typing import Dict
 import torch
 
 from t4v_mmaction.compat import UnsafeCheckpointError
+from t4v_mmaction.utils import check_finite
 from .state_dict import strip_wrapper_prefixes
 from .torchscript_archive import (is_torchscript_archive,
                                   read_torchscript_state_dict)
@@ -100,4 +103,5 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
     if not state_dict:
         raise WeightsFileError(
             f'{path}: holds no tensors (keys {sorted(map(str, obj))[:6]})')
+    check_finite(state_dict, path)
     return strip_wrapper_prefixes(state_dict)

@@ -152,3 +152,23 @@ def test_parameter_groups_follow_the_original_learning_rates(tmp_path):
                 'cls_head.logit_scale', name
             assert lr == pytest.approx(5e-6), name
     assert set(lr_of) == set(names.values())
+
+
+@pytest.mark.parametrize('name', ['pe-core-b16', 'siglip2-b16', 'eva02-b16',
+                                  'mobileclip2-s2'])
+def test_tower_configs_normalise_as_their_weights(name, monkeypatch):
+    """The configs of the open_clip towers set the normalisation the weights
+    were trained with; another one is pointed out when the model is built
+    (nothing is downloaded to check: the open_clip tag says)."""
+    from t4v_mmaction.models.recognizers import text4vis_recognizer
+    logged = []
+    monkeypatch.setattr(text4vis_recognizer, 'print_log',
+                        lambda msg, *args, **kwargs: logged.append(msg))
+    path = osp.join(CONFIG_DIR, 'text4vis', 'kinetics400',
+                    f'text4vis_{name}-ttrans_8xb32-seg8-30e_kinetics400-rgb.py')
+    cfg = Config.fromfile(path)
+    MODELS.build(cfg.model)
+    assert not logged
+    cfg.model.data_preprocessor.mean = [1., 2., 3.]
+    MODELS.build(cfg.model)
+    assert len(logged) == 1 and 'trained with mean' in logged[0]

@@ -87,7 +87,6 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=2, by_epoch=True, begin=0, end=2)
 ]
 
-custom_hooks = [dict(type='VideoDataHook')]
 default_hooks = dict(
     logger=dict(interval=1), checkpoint=dict(interval=1, save_best=None))
 randomness = dict(seed=0, deterministic=True)

@@ -1,0 +1,70 @@
+"""Pipeline steps by role: the steps that open a video file, and those that
+decode its frames; a pipeline rewritten for frames held in memory."""
+from typing import List, Sequence
+
+__all__ = ['INIT_STEPS', 'DECODE_STEPS', 'step_name', 'array_pipeline_cfg',
+           'array_pipeline']
+
+# Steps that open a video file, and steps that decode its frames.
+INIT_STEPS = ('DecordInit', 'OpenCVInit', 'PyAVInit', 'PIMSInit')
+DECODE_STEPS = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode', 'PIMSDecode',
+                'RawFrameDecode', 'ArrayDecode')
+
+
+def step_name(step) -> str:
+    """A pipeline step's transform name (of a config dict or a built
+    transform), without the scope: ``'mmaction.DecordInit'`` ->
+    ``'DecordInit'``."""
+    kind = step['type'] if isinstance(step, dict) else type(step)
+    name = kind if isinstance(kind, str) else kind.__name__
+    return name.split('.')[-1]  # 'mmaction.DecordInit' -> 'DecordInit'
+
+
+def array_pipeline_cfg(pipeline: Sequence[dict]) -> List[dict]:
+    """A file pipeline rewritten for frames held in memory.
+
+    The file-opening steps (``DecordInit``, ...) are dropped and the decoding
+    step is replaced, in place, by ``ArrayDecode``, so frame sampling,
+    resizing and cropping stay exactly those of the file pipeline.
+
+    Args:
+        pipeline (Sequence[dict]): A test pipeline that decodes a video file.
+
+    Returns:
+        list[dict]: The pipeline for ``dict(array=frames, total_frames=T,
+        ...)`` inputs.
+
+    Raises:
+        ValueError: If the pipeline has no decoding step.
+    """
+    steps, decoded = [], False
+    for step in pipeline:
+        name = step_name(step)
+        if name in INIT_STEPS:
+            continue
+        if name in DECODE_STEPS:
+            steps.append(dict(type='ArrayDecode'))
+            decoded = True
+        else:
+            steps.append(step)
+    if not decoded:
+        raise ValueError(
+            'the test pipeline has no decoding step (one of '
+            f'{list(DECODE_STEPS)}) to replace by ArrayDecode; its steps are '
+            f'{[step_name(s) for s in pipeline]}')
+    return steps
+
+
+
+
+def array_pipeline(transforms: Sequence) -> List:
+    """:func:`array_pipeline_cfg` for built transforms (a dataset's)."""
+    from mmaction.registry import TRANSFORMS
+    steps = []
+    for transform in transforms:
+        name = step_name(transform)
+        if name in INIT_STEPS:
+            continue
+        steps.append(TRANSFORMS.build(dict(type='ArrayDecode'))
+                     if name in DECODE_STEPS else transform)
+    return steps
