@@ -20,6 +20,7 @@ from typing import (Dict, Iterable, List, NamedTuple, Optional, Sequence,
 
 from mmengine.utils import track_iter_progress
 
+from .decoder_guard import DecoderGuard
 from .text_file import TextFileError, read_lines
 
 __all__ = [
@@ -203,8 +204,10 @@ def find_missing_videos(video_root: str,
         video_root (str): Folder the relative paths are resolved against.
         paths (Iterable[str]): Relative video paths; duplicates are checked
             once.
-        check_decode (bool): Also open each existing video with decord and
-            read its first frame. Defaults to False.
+        check_decode (bool): Also open each existing video as training
+            does and decode three frames, in a disposable process (a file
+            may crash the decoder; see
+            :class:`~.decoder_guard.DecoderGuard`). Defaults to False.
         progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
@@ -216,25 +219,18 @@ def find_missing_videos(video_root: str,
     unique = list(dict.fromkeys(paths))
     items = track_iter_progress(unique) if progress and unique else unique
     missing, broken = [], []
-    for rel in items:
-        full = osp.join(video_root, rel)
-        if not osp.isfile(full):
-            missing.append(rel)
-        elif check_decode and not _decodes(full):
-            broken.append(rel)
-    return missing, broken
-
-
-def _decodes(path: str) -> bool:
-    import decord
+    guard = DecoderGuard() if check_decode else None
     try:
-        reader = decord.VideoReader(path, num_threads=1)
-        if len(reader) == 0:
-            return False
-        reader[0].asnumpy()
-    except Exception:  # decord raises DECORDError and plain RuntimeError
-        return False
-    return True
+        for rel in items:
+            full = osp.join(video_root, rel)
+            if not osp.isfile(full):
+                missing.append(rel)
+            elif guard is not None and guard.probe(full).kind is not None:
+                broken.append(rel)
+    finally:
+        if guard is not None:
+            guard.close()
+    return missing, broken
 
 
 def select_available(annotations: Sequence[VideoAnnotation],

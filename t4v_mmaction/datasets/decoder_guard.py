@@ -21,6 +21,7 @@ from .video_probe import VideoProbe
 
 __all__ = ['DecoderGuard']
 
+_DIED = 'the decoder died with'
 _CHILD = osp.join(osp.dirname(osp.abspath(__file__)), 'decoder_child.py')
 
 
@@ -43,10 +44,13 @@ class DecoderGuard:
 
     Args:
         timeout (float): Seconds one file may take. Defaults to 60.
+        remember (bool): Keep the verdict of :meth:`open` per file.
+            Defaults to True.
     """
 
-    def __init__(self, timeout: float = 60.):
+    def __init__(self, timeout: float = 60., remember: bool = True):
         self.timeout = timeout
+        self.remember = remember
         self._proc: Optional[subprocess.Popen] = None
         self._owner: Optional[int] = None
         self._verdicts: Dict[Tuple, VideoProbe] = {}
@@ -64,7 +68,10 @@ class DecoderGuard:
         except OSError:
             key = (path, None, None)
         if key not in self._verdicts:
-            self._verdicts[key] = self._ask('open', path)
+            verdict = self._ask('open', path)
+            if not self.remember:
+                return verdict
+            self._verdicts[key] = verdict
         return self._verdicts[key]
 
     def probe(self, path: str, min_frames: int = 1) -> VideoProbe:
@@ -92,6 +99,18 @@ class DecoderGuard:
         return self._proc
 
     def _ask(self, op: str, path: str, min_frames: int = 1) -> VideoProbe:
+        """The child's answer; a crash counts only when a fresh child
+        crashes on the file too (a corrupt file can leave a long-lived
+        decoder broken for the next one without crashing itself)."""
+        fresh = self._owner != os.getpid() or self._proc is None \
+            or self._proc.poll() is not None
+        probe = self._request(op, path, min_frames)
+        if probe.kind == 'decoder crash' and not fresh \
+                and probe.detail.startswith(_DIED):
+            probe = self._request(op, path, min_frames)
+        return probe
+
+    def _request(self, op: str, path: str, min_frames: int) -> VideoProbe:
         proc = self._child()
         request = dict(op=op, path=path, min_frames=min_frames)
         try:
@@ -111,4 +130,4 @@ class DecoderGuard:
         proc.wait()
         return VideoProbe(
             path, 0, 'decoder crash',
-            f'the decoder died with {_signal_name(proc.returncode)}')
+            f'{_DIED} {_signal_name(proc.returncode)}')

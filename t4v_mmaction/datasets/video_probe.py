@@ -6,6 +6,7 @@ through :class:`~.decoder_guard.DecoderGuard`, which runs these functions in
 a disposable process (a file can crash the decoder). Imports only the
 standard library (and decord, when called).
 """
+import io
 import os.path as osp
 import re
 from typing import NamedTuple, Optional
@@ -67,21 +68,30 @@ def _file_problem(path: str) -> Optional[VideoProbe]:
     return None
 
 
+def _reader(path: str):
+    """A decord reader opened as ``DecordInit`` opens one: from the file's
+    bytes in memory. (Opened by path, decord goes another way: some corrupt
+    files that crash it in memory only raise an error by path.)"""
+    import decord
+    with open(path, 'rb') as f:
+        return decord.VideoReader(io.BytesIO(f.read()), num_threads=1)
+
+
 def open_video(path: str) -> VideoProbe:
     """Open a video with decord (as ``DecordInit`` does) and count its
     frames; no frame is decoded."""
-    import decord
     problem = _file_problem(path)
     if problem is not None:
         return problem
     try:
-        return VideoProbe(path, len(decord.VideoReader(path, num_threads=1)))
+        return VideoProbe(path, len(_reader(path)))
     except Exception as err:  # decord raises DECORDError and RuntimeError
         return VideoProbe(path, 0, 'unreadable', describe_error(err))
 
 
 def probe_video(path: str, min_frames: int = 1) -> VideoProbe:
-    """Open a video with decord and decode its first, middle and last frame.
+    """Open a video as ``DecordInit`` does and decode its first, middle and
+    last frame.
 
     Args:
         path (str): The video file.
@@ -92,12 +102,11 @@ def probe_video(path: str, min_frames: int = 1) -> VideoProbe:
         (0 bytes), unreadable (not a video, or cut before its index), too
         few frames, or undecodable frames (cut after its index).
     """
-    import decord
     problem = _file_problem(path)
     if problem is not None:
         return problem
     try:
-        reader = decord.VideoReader(path, num_threads=1)
+        reader = _reader(path)
         num_frames = len(reader)
     except Exception as err:  # decord raises DECORDError and RuntimeError
         return VideoProbe(path, 0, 'unreadable', describe_error(err))

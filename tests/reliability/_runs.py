@@ -64,8 +64,16 @@ def run(cmd: List[str], log_path: str) -> str:
         proc = subprocess.run(cmd, cwd=REPO, env=run_env(), stdout=log,
                               stderr=subprocess.STDOUT, timeout=DEADLINE_S)
     output = _read(log_path)
-    assert proc.returncode == 0, output[-4000:]
+    assert proc.returncode == 0, _failure(output)
     return output
+
+
+def _failure(output: str) -> str:
+    """The lines that say why a run failed, then the end of its output."""
+    import re
+    why = [line for line in output.splitlines() if re.search(
+        r'terminate called|what\(\)|Signal \d+|Error|Traceback', line)]
+    return '\n'.join(why[:40]) + '\n...\n' + output[-3000:]
 
 
 def run_and_kill(cmd: List[str], log_path: str, ready_file: str,
@@ -82,7 +90,8 @@ def run_and_kill(cmd: List[str], log_path: str, ready_file: str,
     try:
         while not all(osp.exists(p) for p in ready):
             assert proc.poll() is None, (
-                'the run ended before its stop:\n' + _read(log_path)[-4000:])
+                'the run ended before its stop:\n' + _failure(
+                    _read(log_path)))
             assert time.monotonic() < deadline, 'the run hangs'
             time.sleep(0.05)
     finally:

@@ -229,3 +229,28 @@ def test_testing_reports_failed_videos_and_scores_the_rest(data, tmp_path):
     for key in ('acc/top1', 'acc/mean1', 'zeroshot/full_top1',
                 'zeroshot/half_top1_mean'):
         assert mixed_metrics[key] == clean_metrics[key], key
+
+
+def test_test_placeholders_need_no_readable_video(tmp_path):
+    """Unreadable videos first (60 of them), readable ones after: every
+    sample comes back, the placeholders shaped as the pipeline shapes a
+    real video (from a synthetic one, not from a readable file)."""
+    root = tmp_path / 'videos'
+    good = make_tiny_videos(str(root), num_videos=2, num_classes=2)
+    for i in range(60):
+        (root / f'empty{i}.mp4').write_bytes(b'')
+    lines = ''.join(f'empty{i}.mp4 0\n' for i in range(60))
+    mixed = root / 'mixed.txt'
+    with open(good) as f:
+        mixed.write_text(lines + f.read())
+    pipeline = Config.fromfile(TINY_CFG).pipeline
+    dataset = RobustVideoDataset(
+        str(mixed), pipeline, data_prefix=dict(video=str(root)),
+        test_mode=True)
+    samples = [dataset[i] for i in range(len(dataset))]
+    failed = [s['data_samples'].get('read_failed', False) for s in samples]
+    assert failed == [True] * 60 + [False] * 2
+    shapes = {tuple(s['inputs'].shape) for s in samples}
+    assert shapes == {(1, 3, 2, 32, 32)}
+    assert all(s['inputs'].dtype == samples[-1]['inputs'].dtype
+               for s in samples)

@@ -55,8 +55,9 @@ def test_pipeline_throughput_variants_and_exactness(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(out.read_text())['throughput']['all']
     assert set(rows) == {'accurate', 'efficient', 'scaled',
-                         'scaled-efficient'}
+                         'scaled-efficient', 'guarded'}
     assert rows['accurate']['exact_frames'] == 1.0
+    assert rows['guarded']['exact_frames'] == 1.0
     assert rows['accurate']['gain'] == 1.0
     for row in rows.values():
         assert row['videos_per_s'] > 0

@@ -14,6 +14,10 @@ OpenCV single-threaded, decord ``num_threads=1``), over the given videos:
   the decoder), and that ``Resize`` is dropped. Frame-exact, but resampled
   by FFmpeg instead of OpenCV.
 * ``scaled-efficient``: both.
+* ``guarded``: ``accurate`` as ``RobustVideoDataset`` runs it by default:
+  each video first opened in the decoder guard's child process
+  (:class:`~t4v_mmaction.datasets.decoder_guard.DecoderGuard`), here on
+  every visit (no verdict kept: the cost of a first visit).
 
 Exactness: with the same seeds (so the same frame indices, crops and flips)
 each variant's network input is compared with ``accurate``'s: the share of
@@ -48,7 +52,7 @@ from tqdm import tqdm
 
 import t4v_mmaction  # noqa: F401  (registers transforms, compat fixes)
 
-VARIANTS = ('accurate', 'efficient', 'scaled', 'scaled-efficient')
+VARIANTS = ('accurate', 'efficient', 'scaled', 'scaled-efficient', 'guarded')
 
 
 class ScaledDecordInit:
@@ -81,6 +85,20 @@ class ScaledDecordInit:
         results['video_reader'] = reader
         results['total_frames'] = len(reader)
         results['avg_fps'] = reader.get_avg_fps()
+        return results
+
+
+class GuardedOpen:
+    """The decoder guard's check before ``DecordInit`` (every visit)."""
+
+    def __init__(self):
+        from t4v_mmaction.datasets.decoder_guard import DecoderGuard
+        self.guard = DecoderGuard(remember=False)
+
+    def __call__(self, results: dict) -> dict:
+        probe = self.guard.open(results['filename'])
+        if probe.kind is not None:
+            raise RuntimeError(probe.problem)
         return results
 
 
@@ -117,6 +135,8 @@ def variant_pipeline(pipeline: List[dict], variant: str) -> list:
                                ].index(side)
         built[init] = ScaledDecordInit(side)
         del built[resize]
+    if variant == 'guarded':
+        built.insert(0, GuardedOpen())
     return built
 
 

@@ -1,0 +1,177 @@
+"""Byte-mutated mp4 files: the seeded generator of the fuzz corpus in
+``tests/data/fuzz_videos/`` and a campaign that tries many of them.
+
+Mutant ``i`` of ``mutants(source, seed)`` overwrites 1-32 random bytes of
+``source.mp4`` (a 64x48, 30-frame libx264 mp4 of 2.8 KB), 70 % of the time
+inside its ``moov`` index, where a decoder is most easily derailed. The
+files ``crash-{i}.mp4`` of the corpus are mutants ``i`` of seed
+:data:`CORPUS_SEED` that crash decord (SIGABRT from ``std::bad_alloc`` in
+``VideoReader``).
+
+Run as a script for the figures of the README's robustness table::
+
+    python tests/reliability/_fuzz_videos.py --count 2000
+
+It writes the mutants to a temporary folder, records what each does to
+plain decord in a forked process (decoded / error / crash / hang, at open
+or at decode), then reads every one with the shipped test and train
+pipelines of ``RobustVideoDataset`` in this process: if any file took the
+process down, the campaign would not finish.
+"""
+import argparse
+import collections
+import io
+import os
+import os.path as osp
+import signal
+import sys
+import tempfile
+import time
+from typing import Iterator, List
+
+import numpy as np
+
+CORPUS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data',
+                  'fuzz_videos')
+SOURCE = osp.join(CORPUS, 'source.mp4')
+CORPUS_SEED = 3
+
+
+def mutants(data: bytes, seed: int = CORPUS_SEED) -> Iterator[bytes]:
+    """Endless mutants of ``data``; the same ``seed`` gives the same ones."""
+    moov = data.find(b'moov')
+    if moov < 4:
+        raise ValueError('the source has no moov atom')
+    size = int.from_bytes(data[moov - 4:moov], 'big')
+    rng = np.random.default_rng(seed)
+    while True:
+        mutant = bytearray(data)
+        count = int(rng.integers(1, 33))
+        inside = rng.random() < 0.7
+        lo, hi = (moov - 4, moov - 4 + size) if inside else (0, len(data))
+        for pos in rng.integers(lo, hi, count):
+            mutant[pos] = int(rng.integers(0, 256))
+        yield bytes(mutant)
+
+
+def mutant(index: int, seed: int = CORPUS_SEED, source: str = SOURCE):
+    """Mutant ``index`` (0-based) of ``seed``."""
+    with open(source, 'rb') as f:
+        generator = mutants(f.read(), seed)
+    for _ in range(index):
+        next(generator)
+    return next(generator)
+
+
+def plain_decord(path: str, timeout: float = 20.) -> str:
+    """What ``path`` does to decord without protection (opened from memory
+    as ``DecordInit`` does; three frames decoded), in a forked child:
+    ``'decoded'``, ``'error at open'``, ``'error at decode'``, ``'crash at
+    open (SIGABRT)'``, ``'crash at decode (...)'`` or ``'hang'``."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the stage reached, then the outcome
+        os.close(read_end)
+        code = 0
+        try:
+            import decord
+            decord.logging.set_level(decord.logging.QUIET)
+            with open(path, 'rb') as f:  # in memory, as DecordInit reads
+                data = io.BytesIO(f.read())
+            os.write(write_end, b'o')
+            reader = decord.VideoReader(data, num_threads=1)
+            os.write(write_end, b'd')
+            n = len(reader)
+            reader.get_batch([0, n // 2, n - 1] if n else [0]).asnumpy()
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.close(write_end)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(read_end)
+            return 'hang'
+        time.sleep(0.002)
+    stages = os.read(read_end, 8)
+    os.close(read_end)
+    stage = 'decode' if b'd' in stages else 'open'
+    if os.WIFSIGNALED(status):
+        return f'crash at {stage} ({signal.Signals(os.WTERMSIG(status)).name})'
+    return 'decoded' if os.WEXITSTATUS(status) == 0 else f'error at {stage}'
+
+
+def pipeline(num_frames: int, test_mode: bool) -> List[dict]:
+    """The shipped pipelines' decoding steps at the mutants' size."""
+    return [
+        dict(type='DecordInit'),
+        dict(type='SegmentSampleFrames', num_segments=num_frames,
+             test_mode=test_mode),
+        dict(type='DecordDecode'),
+        dict(type='Resize', scale=(-1, 32)),
+        dict(type='CenterCrop', crop_size=32),
+        dict(type='FormatShape', input_format='NCTHW'),
+        dict(type='PackActionInputs')
+    ]
+
+
+def campaign(count: int, seed: int, folder: str) -> dict:
+    """Write ``count`` mutants into ``folder``; what decord does to each and
+    how the dataset ends with it (see the module docstring)."""
+    from mmengine.registry import init_default_scope
+
+    from t4v_mmaction.datasets import RobustVideoDataset
+    init_default_scope('mmaction')
+
+    with open(SOURCE, 'rb') as f:
+        generator = mutants(f.read(), seed)
+    plain = collections.Counter()
+    lines = []
+    for i in range(count):
+        name = f'mutant-{i}.mp4'
+        with open(osp.join(folder, name), 'wb') as f:
+            f.write(next(generator))
+        plain[plain_decord(osp.join(folder, name))] += 1
+        lines.append(f'{name} 0\n')
+    ann_file = osp.join(folder, 'mutants.txt')
+    with open(ann_file, 'w') as f:
+        f.writelines(lines)
+
+    tested = RobustVideoDataset(ann_file, pipeline(8, True),
+                                data_prefix=dict(video=folder),
+                                test_mode=True)
+    test_mode = collections.Counter()
+    for idx in range(len(tested)):
+        sample = tested[idx]['data_samples']
+        reason = sample.metainfo.get('read_error', '')
+        test_mode[reason.split(' (')[0].split(':')[0] or 'scored'] += 1
+    trained = RobustVideoDataset(ann_file, pipeline(8, False),
+                                 data_prefix=dict(video=folder), max_skips=1.)
+    trained.set_seed(seed)
+    for idx in range(len(trained)):
+        trained[idx]
+    return dict(count=count, seed=seed, plain_decord=dict(plain),
+                test_mode=dict(test_mode),
+                train_mode=dict(samples=len(trained),
+                                distinct_broken=len(trained._skipped)))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--count', type=int, default=2000)
+    parser.add_argument('--seed', type=int, default=CORPUS_SEED)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.monotonic()
+        result = campaign(args.count, args.seed, folder)
+    result['seconds'] = round(time.monotonic() - start, 1)
+    print(result)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Files that crash the decoder (the fuzz corpus of tests/data/fuzz_videos:
+decord dies with SIGABRT or SIGSEGV opening them as ``DecordInit`` does)
+are broken videos like any other: training skips and counts them, with and
+without DataLoader workers and on 2 processes, testing scores them as
+failed, and the checking tools report them and finish."""
+import glob
+import importlib.util
+import os.path as osp
+import shutil
+import sys
+import time
+
+import pytest
+import torch
+from _fuzz_videos import CORPUS, mutant, plain_decord
+from _runs import run, train_command
+from _tiny_video_data import make_tiny_videos
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from t4v_mmaction.datasets import RobustVideoDataset
+from t4v_mmaction.datasets.decoder_guard import DecoderGuard
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+TINY_CFG = osp.join(HERE, 'configs', 'tiny_clipvit_videos.py')
+CRASHERS = sorted(osp.basename(p)
+                  for p in glob.glob(osp.join(CORPUS, 'crash-*.mp4')))
+NUM_GOOD = 6
+
+
+@pytest.fixture(autouse=True)
+def _nondeterministic_after():
+    yield  # the recipe sets torch.use_deterministic_algorithms(True)
+    torch.use_deterministic_algorithms(False)
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    """(root, list of good videos + the crashing files)."""
+    root = tmp_path_factory.mktemp('videos')
+    good = make_tiny_videos(str(root), num_videos=NUM_GOOD, num_classes=2)
+    (root / 'crash').mkdir()
+    for name in CRASHERS:
+        shutil.copy(osp.join(CORPUS, name), root / 'crash' / name)
+    mixed = root / 'mixed.txt'
+    with open(good) as f:  # a crashing file between good ones
+        lines = f.read().splitlines(keepends=True)
+    for i, name in enumerate(CRASHERS):
+        lines.insert(2 * i + 1, f'crash/{name} {i % 2}\n')
+    mixed.write_text(''.join(lines))
+    return str(root), str(mixed)
+
+
+def _cfg(root, ann_file, work_dir, **options):
+    cfg = Config.fromfile(TINY_CFG)
+    for split in ('train', 'test'):
+        cfg.merge_from_dict({
+            f'{split}_dataloader.dataset.ann_file': ann_file,
+            f'{split}_dataloader.dataset.data_prefix.video': root
+        })
+    cfg.merge_from_dict(
+        dict(val_cfg=None, val_dataloader=None, val_evaluator=None,
+             train_cfg=dict(max_epochs=1)))
+    cfg.merge_from_dict(options)
+    cfg.work_dir = str(work_dir)
+    cfg.experiment_name = f'{osp.basename(work_dir)}_{time.time_ns()}'
+    return cfg
+
+
+def test_the_corpus_comes_from_the_seeded_generator():
+    for name in CRASHERS:
+        index = int(name[len('crash-'):-len('.mp4')])
+        with open(osp.join(CORPUS, name), 'rb') as f:
+            assert f.read() == mutant(index), name
+
+
+@pytest.mark.parametrize('name', CRASHERS)
+def test_each_file_crashes_unprotected_decord(name):
+    """The premise: without the guard, decord (0.6.0) dies on it."""
+    outcome = plain_decord(osp.join(CORPUS, name))
+    assert outcome.startswith('crash at open'), outcome
+
+
+def test_guard_reports_a_crash_and_goes_on():
+    guard = DecoderGuard()
+    try:
+        for name in CRASHERS:
+            probe = guard.open(osp.join(CORPUS, name))
+            assert probe.kind == 'decoder crash', probe
+            assert 'SIG' in probe.detail, probe
+        assert guard.open(osp.join(CORPUS, 'source.mp4')).num_frames == 30
+    finally:
+        guard.close()
+
+
+@pytest.mark.parametrize('num_workers', [0, 2])
+def test_training_skips_and_counts_decoder_crashes(data, tmp_path,
+                                                  num_workers):
+    root, mixed = data
+    cfg = _cfg(root, mixed, tmp_path,
+               train_dataloader=dict(num_workers=num_workers))
+    cfg.train_dataloader.dataset.max_skips = len(CRASHERS)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert osp.isfile(tmp_path / 'epoch_1.pth')
+    assert runner.message_hub.get_info('train_broken_videos') == len(
+        CRASHERS)
+    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
+        log = f.read()
+    for name in CRASHERS:
+        assert f'crash/{name}' in log
+    assert 'decoder crash (the decoder died with SIG' in log
+
+
+def test_two_process_training_skips_and_counts_decoder_crashes(
+        data, tmp_path):
+    root, mixed = data
+    options = {
+        'train_dataloader.dataset.ann_file': mixed,
+        'train_dataloader.dataset.data_prefix.video': root,
+        'train_dataloader.dataset.max_skips': len(CRASHERS),
+        'train_dataloader.num_workers': 2,
+        'train_cfg.max_epochs': 1,
+        'val_cfg': None, 'val_dataloader': None, 'val_evaluator': None,
+    }
+    output = run(train_command(TINY_CFG, tmp_path, options, nproc=2),
+                 str(tmp_path / 'train.log'))
+    assert osp.isfile(tmp_path / 'epoch_1.pth')
+    assert f'{len(CRASHERS)} distinct broken videos since the start' \
+        in output
+    for name in CRASHERS:
+        assert f'crash/{name}' in output
+
+
+def test_testing_scores_decoder_crashes_as_failed(data, tmp_path):
+    root, mixed = data
+    metrics = Runner.from_cfg(_cfg(root, mixed, tmp_path)).test()
+    assert metrics['acc/num_scored'] == NUM_GOOD
+    assert metrics['acc/num_failed'] == len(CRASHERS)
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_check_videos_reports_decoder_crashes(data, tmp_path, capsys):
+    root, mixed = data
+    out = tmp_path / 'clean.txt'
+    rows = _load_tool('check_videos').main(
+        [mixed, '--root', root, '--workers', '2', '--out', str(out)])
+    assert sorted(osp.basename(path) for _, path, _ in rows) == CRASHERS
+    assert {probe.kind for _, _, probe in rows} == {'decoder crash'}
+    assert len(out.read_text().splitlines()) == NUM_GOOD
+    assert f'decoder crash {len(CRASHERS)}' in capsys.readouterr().out
+
+
+def test_data_prep_check_decode_reports_decoder_crashes(data):
+    from t4v_mmaction.datasets import find_missing_videos
+    root, _ = data
+    paths = ['class_0/video_000.mp4'] + [f'crash/{n}' for n in CRASHERS]
+    missing, broken = find_missing_videos(root, paths, check_decode=True,
+                                          progress=False)
+    assert (missing, broken) == ([], paths[1:])
+
+
+def test_dataset_without_guard_would_die(data):
+    """What the guard prevents, in a child process: the same sample read
+    with ``guard_decoder=False`` kills the process."""
+    import multiprocessing
+    root, mixed = data
+    ctx = multiprocessing.get_context('fork')
+    proc = ctx.Process(target=_read_unguarded, args=(root, mixed))
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode is not None and proc.exitcode < 0, proc.exitcode
+
+
+def _read_unguarded(root, mixed):
+    dataset = RobustVideoDataset(
+        mixed, Config.fromfile(TINY_CFG).pipeline,
+        data_prefix=dict(video=root), test_mode=True, guard_decoder=False)
+    for idx in range(len(dataset)):
+        dataset[idx]
