@@ -6,9 +6,10 @@ __all__ = ['INIT_STEPS', 'DECODE_STEPS', 'step_name', 'array_pipeline_cfg',
            'array_pipeline']
 
 # Steps that open a video file, and steps that decode its frames.
-INIT_STEPS = ('DecordInit', 'OpenCVInit', 'PyAVInit', 'PIMSInit')
+INIT_STEPS = ('DecordInit', 'OpenCVInit', 'PyAVInit', 'PIMSInit',
+              'ExactPyAVInit')
 DECODE_STEPS = ('DecordDecode', 'OpenCVDecode', 'PyAVDecode', 'PIMSDecode',
-                'RawFrameDecode', 'ArrayDecode')
+                'RawFrameDecode', 'ArrayDecode', 'ExactPyAVDecode')
 
 
 def step_name(step) -> str:

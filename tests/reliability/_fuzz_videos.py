@@ -10,13 +10,13 @@ files ``crash-{i}.mp4`` of the corpus are mutants ``i`` of seed
 
 Run as a script for the figures of the README's robustness table::
 
-    python tests/reliability/_fuzz_videos.py --count 2000
+    python tests/reliability/_fuzz_videos.py --count 2000 [--decoder pyav]
 
-It writes the mutants to a temporary folder, records what each does to
-plain decord in a forked process (decoded / error / crash / hang, at open
-or at decode), then reads every one with the shipped test and train
-pipelines of ``RobustVideoDataset`` in this process: if any file took the
-process down, the campaign would not finish.
+It writes the mutants to a temporary folder, records what each does to the
+unprotected decoder in a forked process (decoded / error / crash / hang, at
+open or at decode), then reads every one with the test and train pipelines
+of ``RobustVideoDataset`` (decord, as shipped, or ``ExactPyAV*``) in this
+process: if any file took the process down, the campaign would not finish.
 """
 import argparse
 import collections
@@ -63,26 +63,40 @@ def mutant(index: int, seed: int = CORPUS_SEED, source: str = SOURCE):
     return next(generator)
 
 
-def plain_decord(path: str, timeout: float = 20.) -> str:
-    """What ``path`` does to decord without protection (opened from memory
-    as ``DecordInit`` does; three frames decoded), in a forked child:
-    ``'decoded'``, ``'error at open'``, ``'error at decode'``, ``'crash at
-    open (SIGABRT)'``, ``'crash at decode (...)'`` or ``'hang'``."""
+def _open_and_decode(path: str, decoder: str, stage_pipe: int) -> None:
+    """In the forked child: open ``path`` as the pipeline would, report
+    reaching the decode stage, decode three frames."""
+    with open(path, 'rb') as f:  # in memory, as DecordInit reads
+        data = f.read()
+    if decoder == 'decord':
+        import decord
+        decord.logging.set_level(decord.logging.QUIET)
+        reader = decord.VideoReader(io.BytesIO(data), num_threads=1)
+        n = len(reader)
+        os.write(stage_pipe, b'd')
+        reader.get_batch([0, n // 2, n - 1] if n else [0]).asnumpy()
+    else:
+        from t4v_mmaction.datasets.packet_index import PacketIndex
+        index = PacketIndex(data)
+        n = len(index)
+        os.write(stage_pipe, b'd')
+        index.frames([0, n // 2, n - 1] if n else [0])
+
+
+def unprotected(path: str, decoder: str = 'decord',
+                timeout: float = 20.) -> str:
+    """What ``path`` does to a decoder without protection (decord opened
+    from memory as ``DecordInit`` does, or PyAV as ``ExactPyAVInit`` does;
+    three frames decoded), in a forked child: ``'decoded'``, ``'error at
+    open'``, ``'error at decode'``, ``'crash at open (SIGABRT)'``, ``'crash
+    at decode (...)'`` or ``'hang'``."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: report the stage reached, then the outcome
+    if pid == 0:
         os.close(read_end)
         code = 0
         try:
-            import decord
-            decord.logging.set_level(decord.logging.QUIET)
-            with open(path, 'rb') as f:  # in memory, as DecordInit reads
-                data = io.BytesIO(f.read())
-            os.write(write_end, b'o')
-            reader = decord.VideoReader(data, num_threads=1)
-            os.write(write_end, b'd')
-            n = len(reader)
-            reader.get_batch([0, n // 2, n - 1] if n else [0]).asnumpy()
+            _open_and_decode(path, decoder, write_end)
         except BaseException:
             code = 1
         os._exit(code)
@@ -98,21 +112,23 @@ def plain_decord(path: str, timeout: float = 20.) -> str:
             os.close(read_end)
             return 'hang'
         time.sleep(0.002)
-    stages = os.read(read_end, 8)
+    stage = 'decode' if os.read(read_end, 8) else 'open'
     os.close(read_end)
-    stage = 'decode' if b'd' in stages else 'open'
     if os.WIFSIGNALED(status):
         return f'crash at {stage} ({signal.Signals(os.WTERMSIG(status)).name})'
     return 'decoded' if os.WEXITSTATUS(status) == 0 else f'error at {stage}'
 
 
-def pipeline(num_frames: int, test_mode: bool) -> List[dict]:
+def pipeline(num_frames: int, test_mode: bool,
+             decoder: str = 'decord') -> List[dict]:
     """The shipped pipelines' decoding steps at the mutants' size."""
+    init, decode = ('DecordInit', 'DecordDecode') if decoder == 'decord' \
+        else ('ExactPyAVInit', 'ExactPyAVDecode')
     return [
-        dict(type='DecordInit'),
+        dict(type=init),
         dict(type='SegmentSampleFrames', num_segments=num_frames,
              test_mode=test_mode),
-        dict(type='DecordDecode'),
+        dict(type=decode),
         dict(type='Resize', scale=(-1, 32)),
         dict(type='CenterCrop', crop_size=32),
         dict(type='FormatShape', input_format='NCTHW'),
@@ -120,7 +136,8 @@ def pipeline(num_frames: int, test_mode: bool) -> List[dict]:
     ]
 
 
-def campaign(count: int, seed: int, folder: str) -> dict:
+def campaign(count: int, seed: int, folder: str,
+             decoder: str = 'decord') -> dict:
     """Write ``count`` mutants into ``folder``; what decord does to each and
     how the dataset ends with it (see the module docstring)."""
     from mmengine.registry import init_default_scope
@@ -136,26 +153,29 @@ def campaign(count: int, seed: int, folder: str) -> dict:
         name = f'mutant-{i}.mp4'
         with open(osp.join(folder, name), 'wb') as f:
             f.write(next(generator))
-        plain[plain_decord(osp.join(folder, name))] += 1
+        plain[unprotected(osp.join(folder, name), decoder)] += 1
         lines.append(f'{name} 0\n')
     ann_file = osp.join(folder, 'mutants.txt')
     with open(ann_file, 'w') as f:
         f.writelines(lines)
 
-    tested = RobustVideoDataset(ann_file, pipeline(8, True),
+    tested = RobustVideoDataset(ann_file, pipeline(8, True, decoder),
                                 data_prefix=dict(video=folder),
                                 test_mode=True)
     test_mode = collections.Counter()
     for idx in range(len(tested)):
         sample = tested[idx]['data_samples']
         reason = sample.metainfo.get('read_error', '')
-        test_mode[reason.split(' (')[0].split(':')[0] or 'scored'] += 1
-    trained = RobustVideoDataset(ann_file, pipeline(8, False),
+        kind = 'decoder crash' if 'decoder crash' in reason else \
+            reason.split(' (')[0].split(':')[0]
+        test_mode[kind or 'scored'] += 1
+    trained = RobustVideoDataset(ann_file, pipeline(8, False, decoder),
                                  data_prefix=dict(video=folder), max_skips=1.)
     trained.set_seed(seed)
     for idx in range(len(trained)):
         trained[idx]
-    return dict(count=count, seed=seed, plain_decord=dict(plain),
+    return dict(count=count, seed=seed, decoder=decoder,
+                unprotected=dict(plain),
                 test_mode=dict(test_mode),
                 train_mode=dict(samples=len(trained),
                                 distinct_broken=len(trained._skipped)))
@@ -165,10 +185,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--count', type=int, default=2000)
     parser.add_argument('--seed', type=int, default=CORPUS_SEED)
+    parser.add_argument('--decoder', choices=('decord', 'pyav'),
+                        default='decord')
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         start = time.monotonic()
-        result = campaign(args.count, args.seed, folder)
+        result = campaign(args.count, args.seed, folder, args.decoder)
     result['seconds'] = round(time.monotonic() - start, 1)
     print(result)
 

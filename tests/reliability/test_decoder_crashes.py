@@ -1,8 +1,9 @@
 """Files that crash the decoder (the fuzz corpus of tests/data/fuzz_videos:
-decord dies with SIGABRT or SIGSEGV opening them as ``DecordInit`` does)
-are broken videos like any other: training skips and counts them, with and
-without DataLoader workers and on 2 processes, testing scores them as
-failed, and the checking tools report them and finish."""
+decord dies with SIGABRT or SIGSEGV opening them as ``DecordInit`` does;
+PyAV dies decoding ``crash-pyav-*``) are broken videos like any other:
+training skips and counts them, with and without DataLoader workers and on
+2 processes, with decord (guarded) or ``ExactPyAV*`` (isolated) pipelines;
+testing scores them as failed; the checking tools report them and finish."""
 import glob
 import importlib.util
 import os.path as osp
@@ -12,7 +13,7 @@ import time
 
 import pytest
 import torch
-from _fuzz_videos import CORPUS, mutant, plain_decord
+from _fuzz_videos import CORPUS, mutant, unprotected
 from _runs import run, train_command
 from _tiny_video_data import make_tiny_videos
 from mmengine.config import Config
@@ -26,6 +27,7 @@ REPO = osp.dirname(osp.dirname(HERE))
 TINY_CFG = osp.join(HERE, 'configs', 'tiny_clipvit_videos.py')
 CRASHERS = sorted(osp.basename(p)
                   for p in glob.glob(osp.join(CORPUS, 'crash-*.mp4')))
+PYAV_CRASHERS = [n for n in CRASHERS if n.startswith('crash-pyav-')]
 NUM_GOOD = 6
 
 
@@ -69,8 +71,9 @@ def _cfg(root, ann_file, work_dir, **options):
 
 
 def test_the_corpus_comes_from_the_seeded_generator():
+    assert len(CRASHERS) >= 6 and len(PYAV_CRASHERS) >= 2
     for name in CRASHERS:
-        index = int(name[len('crash-'):-len('.mp4')])
+        index = int(name[:-len('.mp4')].rsplit('-', 1)[1])
         with open(osp.join(CORPUS, name), 'rb') as f:
             assert f.read() == mutant(index), name
 
@@ -78,8 +81,15 @@ def test_the_corpus_comes_from_the_seeded_generator():
 @pytest.mark.parametrize('name', CRASHERS)
 def test_each_file_crashes_unprotected_decord(name):
     """The premise: without the guard, decord (0.6.0) dies on it."""
-    outcome = plain_decord(osp.join(CORPUS, name))
+    outcome = unprotected(osp.join(CORPUS, name), 'decord')
     assert outcome.startswith('crash at open'), outcome
+
+
+@pytest.mark.parametrize('name', PYAV_CRASHERS)
+def test_each_pyav_file_crashes_unprotected_pyav(name):
+    """The premise: decoding in this process, PyAV (18.1) dies on it."""
+    outcome = unprotected(osp.join(CORPUS, name), 'pyav')
+    assert outcome.startswith('crash at decode'), outcome
 
 
 def test_guard_reports_a_crash_and_goes_on():
@@ -113,6 +123,31 @@ def test_training_skips_and_counts_decoder_crashes(data, tmp_path,
     assert 'decoder crash (the decoder died with SIG' in log
 
 
+@pytest.mark.parametrize('num_workers', [0, 2])
+def test_isolated_pyav_decoding_skips_and_counts_decoder_crashes(
+        data, tmp_path, num_workers):
+    root, mixed = data
+    cfg = _cfg(root, mixed, tmp_path,
+               train_dataloader=dict(num_workers=num_workers))
+    cfg.train_dataloader.dataset.pipeline = _exact_pyav(
+        cfg.train_dataloader.dataset.pipeline)
+    cfg.train_dataloader.dataset.max_skips = len(CRASHERS)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    # PyAV reads some of the files that crash decord
+    broken = runner.message_hub.get_info('train_broken_videos')
+    assert len(PYAV_CRASHERS) <= broken <= len(CRASHERS)
+    with open(osp.join(runner.log_dir, f'{runner.timestamp}.log')) as f:
+        log = f.read()
+    for name in PYAV_CRASHERS:  # PyAV opens them, and dies decoding them
+        assert f'crash/{name}: ExactPyAVDecode: DecoderCrash' in log, name
+
+
+def _exact_pyav(steps):
+    swap = dict(DecordInit='ExactPyAVInit', DecordDecode='ExactPyAVDecode')
+    return [dict(s, type=swap.get(s['type'], s['type'])) for s in steps]
+
+
 def test_two_process_training_skips_and_counts_decoder_crashes(
         data, tmp_path):
     root, mixed = data
@@ -133,11 +168,22 @@ def test_two_process_training_skips_and_counts_decoder_crashes(
         assert f'crash/{name}' in output
 
 
-def test_testing_scores_decoder_crashes_as_failed(data, tmp_path):
+@pytest.mark.parametrize('decoder', ['decord', 'pyav'])
+def test_testing_scores_decoder_crashes_as_failed(data, tmp_path, decoder):
     root, mixed = data
-    metrics = Runner.from_cfg(_cfg(root, mixed, tmp_path)).test()
-    assert metrics['acc/num_scored'] == NUM_GOOD
-    assert metrics['acc/num_failed'] == len(CRASHERS)
+    cfg = _cfg(root, mixed, tmp_path)
+    if decoder == 'pyav':
+        cfg.test_dataloader.dataset.pipeline = _exact_pyav(
+            cfg.test_dataloader.dataset.pipeline)
+    metrics = Runner.from_cfg(cfg).test()
+    if decoder == 'decord':
+        assert metrics['acc/num_scored'] == NUM_GOOD
+        assert metrics['acc/num_failed'] == len(CRASHERS)
+    else:  # PyAV reads some of the files that crash decord
+        assert metrics['acc/num_scored'] >= NUM_GOOD
+        assert metrics['acc/num_failed'] >= len(PYAV_CRASHERS)
+        assert metrics['acc/num_scored'] + metrics['acc/num_failed'] == \
+            NUM_GOOD + len(CRASHERS)
 
 
 def _load_tool(name):

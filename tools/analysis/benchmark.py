@@ -14,12 +14,20 @@ classifier of the right shape (the speed is the same as with real weights).
 ``--keep-classifier`` builds the config's own classifier instead (this may
 download CLIP weights).
 
+``--train --videos LIST`` feeds the steps with real clips instead: the
+config's training dataset and pipeline over the list's files, decoded by
+``--workers`` DataLoader processes, so the rate is end to end. With
+``--peak-tflops`` the model FLOP utilisation is reported too.
+
 Prints one summary line and, with ``--json``, writes every number.
 """
 import argparse
+import itertools
 import json
+import os
 import os.path as osp
 import platform
+from typing import Iterator
 
 import torch
 from mmengine.config import Config, DictAction
@@ -70,6 +78,20 @@ def parse_args():
         help='time training steps (one view per video) instead of '
         'inference; with --amp on CUDA the optimizer wrapper is '
         'AmpOptimWrapper in bf16')
+    parser.add_argument(
+        '--videos',
+        help='with --train: a video list whose clips feed the steps through '
+        "the config's training pipeline and a DataLoader (end to end, the "
+        'CPU decoding), instead of random clips')
+    parser.add_argument('--video-root', default='',
+                        help='folder the --videos paths are relative to')
+    parser.add_argument(
+        '--workers', type=int, default=os.cpu_count() or 1,
+        help='DataLoader workers for --videos (default: all cores)')
+    parser.add_argument(
+        '--peak-tflops', type=float,
+        help="the device's peak TFLOP/s at this precision, for the model "
+        'FLOP utilisation (training counts 3x the forward FLOPs)')
     parser.add_argument('--json', help='write the results to this file')
     parser.add_argument(
         '--cfg-options',
@@ -79,6 +101,8 @@ def parse_args():
     args = parser.parse_args()
     if args.bf16_weights and args.train:
         parser.error('--bf16-weights is for inference; use --amp to train')
+    if args.videos and not args.train:
+        parser.error('--videos feeds training steps: add --train')
     args.amp = args.amp or args.bf16_weights
     return args
 
@@ -101,6 +125,36 @@ def use_random_classifier(model) -> None:
                              seed=0))
 
 
+def video_batches(cfg: Config, args, num_classes: int) -> Iterator[dict]:
+    """Endless batches of real clips: the config's training dataset type
+    and pipeline over ``--videos`` (labels taken modulo the classes),
+    ``--workers`` persistent workers, pinned memory."""
+    from mmengine.dataset import DefaultSampler, pseudo_collate
+    from mmengine.registry import DATASETS
+    from torch.utils.data import DataLoader
+    dataset_cfg = cfg.train_dataloader.dataset.copy()
+    dataset_cfg.update(ann_file=args.videos,
+                       data_prefix=dict(video=args.video_root))
+    dataset_cfg.pop('class_names', None)
+    dataset_cfg.pop('num_classes', None)
+    dataset = DATASETS.build(dataset_cfg)
+    for info in dataset.data_list:
+        info['label'] = int(info['label']) % num_classes
+    loader = DataLoader(
+        dataset, batch_size=args.batch_size, num_workers=args.workers,
+        persistent_workers=args.workers > 0, pin_memory=True,
+        drop_last=True, collate_fn=pseudo_collate,
+        sampler=DefaultSampler(dataset, shuffle=True, seed=0))
+    if len(loader) == 0:
+        raise SystemExit(f'{args.videos}: fewer videos than one batch of '
+                         f'{args.batch_size}')
+    epoch = 0
+    while True:
+        loader.sampler.set_epoch(epoch)
+        yield from loader
+        epoch += 1
+
+
 def train_timing(model, cfg: Config, args, device: torch.device,
                  shape: tuple, gen: torch.Generator) -> dict:
     """Time ``model.train_step`` on random clips with the config's
@@ -116,19 +170,23 @@ def train_timing(model, cfg: Config, args, device: torch.device,
     optim_cfg.pop('accumulative_counts', None)
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
     num_classes = model.cls_head.num_classes
-    data = dict(
-        inputs=[
-            torch.randint(0, 256, (1, ) + shape, generator=gen).float()
-            for _ in range(args.batch_size)
-        ],
-        data_samples=[
-            ActionDataSample().set_gt_label(i % num_classes)
-            for i in range(args.batch_size)
-        ])
+    if args.videos:
+        batches = video_batches(cfg, args, num_classes)
+    else:
+        data = dict(
+            inputs=[
+                torch.randint(0, 256, (1, ) + shape, generator=gen).float()
+                for _ in range(args.batch_size)
+            ],
+            data_samples=[
+                ActionDataSample().set_gt_label(i % num_classes)
+                for i in range(args.batch_size)
+            ])
+        batches = itertools.repeat(data)
     total = args.num_warmup + args.num_iters * args.repeats
     with tqdm(total=total, desc='train steps', disable=None) as bar:
         timing = measure_train_step(
-            lambda: model.train_step(data, optim_wrapper), device,
+            lambda: model.train_step(next(batches), optim_wrapper), device,
             args.num_warmup, args.num_iters, args.repeats, bar.update)
     timing['videos_per_s'] = args.batch_size / timing['s_per_step']
     timing['videos_per_s_min'] = args.batch_size / timing['s_per_step_max']
@@ -178,6 +236,10 @@ def main():
                                         args.num_iters, args.repeats,
                                         args.amp, bar.update)
     timing['peak_memory_mb'] = peak_memory_mb(device)
+    if flops is not None and args.peak_tflops:
+        per_video = flops * views * (3 if args.train else 1)
+        timing['model_flop_utilisation'] = (
+            timing['videos_per_s'] * per_video / (args.peak_tflops * 1e12))
     result = dict(
         config=osp.basename(args.config),
         device=str(device),
@@ -197,6 +259,8 @@ def main():
         num_iters=args.num_iters,
         repeats=args.repeats,
         random_classifier=not args.keep_classifier,
+        data=('videos' if args.videos else 'random clips'),
+        workers=args.workers if args.videos else None,
         gflops_per_view=None if flops is None else flops / 1e9,
         gflops_per_video=None if flops is None else flops * views / 1e9,
         params=params,
@@ -217,7 +281,11 @@ def main():
           f'{timing["videos_per_s_max"]:.2f}) | '
           f'{timing["ms_per_batch"]:.1f} ms/batch | {flop_text} GFLOPs/view '
           f'| {params / 1e6:.1f} M params | peak '
-          f'{timing["peak_memory_mb"]:.0f} MiB')
+          f'{timing["peak_memory_mb"]:.0f} MiB' +
+          (f' | MFU {100 * timing["model_flop_utilisation"]:.1f}%'
+           if 'model_flop_utilisation' in timing else '') +
+          (f' | from videos, {args.workers} workers' if args.videos else
+           ''))
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(result, f, indent=2)

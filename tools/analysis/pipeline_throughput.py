@@ -14,24 +14,39 @@ OpenCV single-threaded, decord ``num_threads=1``), over the given videos:
   the decoder), and that ``Resize`` is dropped. Frame-exact, but resampled
   by FFmpeg instead of OpenCV.
 * ``scaled-efficient``: both.
+* ``exact-pyav``: ``ExactPyAVInit`` + ``ExactPyAVDecode`` instead of
+  decord: the same frames (bit for bit), less decoding (key-frame seeks,
+  non-reference frames skipped, only targets converted to RGB).
 * ``guarded``: ``accurate`` as ``RobustVideoDataset`` runs it by default:
   each video first opened in the decoder guard's child process
   (:class:`~t4v_mmaction.datasets.decoder_guard.DecoderGuard`), here on
   every visit (no verdict kept: the cost of a first visit).
 
 Exactness: with the same seeds (so the same frame indices, crops and flips)
-each variant's network input is compared with ``accurate``'s: the share of
-frames that are pixel-identical, and the mean absolute difference (0-255).
+each variant's network input is compared with ``accurate``'s on the same
+videos: the share of frames that are pixel-identical, and the mean absolute
+difference (0-255).
+
+``--reencode 8 1`` adds training copies of the videos (key frames every 8
+frames, every frame; ``tools/data/reencode_videos.py``), timed in the same
+run with ``--copy-variants`` (rows ``g8/accurate``, ...; gains are against
+``accurate`` on the originals), with their size ratio and PSNR.
+``--workers 2 16`` adds the videos/s of a DataLoader with that many worker
+processes over a ``RobustVideoDataset`` (decoder guard on, as shipped),
+up to normalised clips in the main process: uint8 clips normalised there as
+``ActionDataPreprocessor`` does (on the GPU in a real run), against clips
+normalised in the workers (float32 through the loader).
 
 Videos: ``--videos`` (e.g. ``../shared/data/videos/demo.mp4``) and/or
-``--generate N`` synthetic mp4 clips (moving shapes over noise, OpenCV
-``mp4v``) of ``--gen-size`` pixels.
+``--generate N`` synthetic H.264 clips (moving shapes over noise, libx264
+defaults) of ``--gen-size`` pixels.
 
 Example::
 
     python tools/analysis/pipeline_throughput.py \\
         configs/text4vis/kinetics400/text4vis_vit-b16-ttrans_8xb32-seg8-30e_kinetics400-rgb.py \\
-        --videos ../shared/data/videos/demo.mp4 --generate 3 --json tp.json
+        --videos ../shared/data/videos/demo.mp4 --generate 3 \\
+        --reencode 8 1 --workers 2 --json tp.json
 """
 import argparse
 import copy
@@ -52,7 +67,8 @@ from tqdm import tqdm
 
 import t4v_mmaction  # noqa: F401  (registers transforms, compat fixes)
 
-VARIANTS = ('accurate', 'efficient', 'scaled', 'scaled-efficient', 'guarded')
+VARIANTS = ('accurate', 'exact-pyav', 'efficient', 'scaled',
+            'scaled-efficient', 'guarded')
 
 
 class ScaledDecordInit:
@@ -121,6 +137,10 @@ def variant_pipeline(pipeline: List[dict], variant: str) -> list:
     decode = types.index('DecordDecode')
     if 'efficient' in variant:
         steps[decode]['mode'] = 'efficient'
+    if variant == 'exact-pyav':
+        init = types.index('DecordInit')
+        steps[init] = dict(steps[init], type='ExactPyAVInit')
+        steps[decode] = dict(type='ExactPyAVDecode')
     built = [TRANSFORMS.build(s) for s in steps]
     if 'scaled' in variant:
         init = types.index('DecordInit') if 'DecordInit' in types else None
@@ -154,19 +174,17 @@ def run_pipeline(transforms: list, filename: str, seed: int) -> np.ndarray:
 
 def make_videos(out_dir: str, count: int, size: tuple, frames: int,
                 seed: int = 0) -> List[str]:
-    """Synthetic mp4 clips: coloured discs moving over a smooth background
-    with mild camera noise (per-pixel noise alone would exaggerate how much
-    two resamplers differ)."""
+    """Synthetic H.264 clips as a camera and YouTube would give them:
+    coloured discs moving over a smooth background with mild noise (per-
+    pixel noise alone would exaggerate how much two resamplers differ),
+    libx264 defaults (B-frames, key frames every 250 frames at most)."""
+    import av
     import cv2
     w, h = size
     rng = np.random.default_rng(seed)
     paths = []
     for i in range(count):
         path = osp.join(out_dir, f'generated_{i}_{w}x{h}.mp4')
-        writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 25,
-                                 (w, h))
-        if not writer.isOpened():
-            raise RuntimeError(f'OpenCV cannot write {path}')
         centres = rng.uniform(0, 1, (4, 2)) * (w, h)
         velocity = rng.normal(0, 0.01, (4, 2)) * (w, h)
         colours = rng.integers(0, 256, (4, 3)).tolist()
@@ -174,15 +192,22 @@ def make_videos(out_dir: str, count: int, size: tuple, frames: int,
         background = cv2.resize(
             coarse.astype(np.float32), (w, h),
             interpolation=cv2.INTER_CUBIC)
-        for t in range(frames):
-            noisy = background + rng.normal(0, 4.0, background.shape)
-            frame = np.clip(noisy, 0, 255).astype(np.uint8)
-            for c, v, colour in zip(centres, velocity, colours):
-                x, y = (c + t * v) % (w, h)
-                cv2.circle(frame, (int(x), int(y)), max(h // 8, 2), colour,
-                           -1)
-            writer.write(frame)
-        writer.release()
+        with av.open(path, 'w') as container:
+            stream = container.add_stream('libx264', rate=25)
+            stream.width, stream.height, stream.pix_fmt = w, h, 'yuv420p'
+            stream.options = {'crf': '23'}
+            for t in range(frames):
+                noisy = background + rng.normal(0, 4.0, background.shape)
+                frame = np.clip(noisy, 0, 255).astype(np.uint8)
+                for c, v, colour in zip(centres, velocity, colours):
+                    x, y = (c + t * v) % (w, h)
+                    cv2.circle(frame, (int(x), int(y)), max(h // 8, 2),
+                               colour, -1)
+                image = av.VideoFrame.from_ndarray(frame, format='rgb24')
+                for packet in stream.encode(image):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
         paths.append(path)
     return paths
 
@@ -196,69 +221,142 @@ def _summary(seconds: List[float], count: int, exact: list,
         mean_abs_diff=statistics.mean(diff) if diff else None)
 
 
-def measure(pipeline: List[dict], videos: List[str], variants: List[str],
-            passes: int, seed: int) -> Dict[str, Dict[str, dict]]:
-    """Videos/s of each variant (median over passes; the variants take
-    turns on every video, in alternating order) and its exactness against
-    ``accurate``.
+def _compare(out: np.ndarray, ref: np.ndarray) -> tuple:
+    """(share of pixel-identical frames, mean absolute difference)."""
+    if out.shape != ref.shape:
+        return 0.0, float('nan')
+    # (N, C, T, H, W): one flag per frame of each view
+    same = float((out == ref).all(axis=(-4, -2, -1)).mean())
+    return same, float(np.abs(out.astype(np.float32) -
+                              ref.astype(np.float32)).mean())
+
+
+def measure(pipeline: List[dict], sets: Dict[str, List[str]],
+            cases: List[tuple], passes: int,
+            seed: int) -> Dict[str, Dict[str, dict]]:
+    """Videos/s of each case, a ``(video set, variant)`` pair (median over
+    passes; the cases take turns on every video, in alternating order), and
+    its exactness against ``accurate`` on the same set. The sets hold the
+    same videos (e.g. originals and their re-encoded copies), in order.
 
     Returns:
-        dict: ``{'all': {variant: summary}, <video name>: {...}}``.
+        dict: ``{'all': {case: summary}, <video name>: {...}}``, a case
+        named ``variant`` on the set ``original``, else ``set/variant``;
+        ``gain`` is against ``accurate`` on the originals.
     """
-    built = {v: variant_pipeline(pipeline, v) for v in variants}
+    def name(case):
+        return case[1] if case[0] == 'original' else '/'.join(case)
+
+    built = {c: variant_pipeline(pipeline, c[1]) for c in cases}
+    videos = sets['original']
+    for case in cases:  # warm-up: decoder processes started, caches filled
+        run_pipeline(built[case], sets[case[0]][0], seed)
     names = ['all'] + [osp.basename(v) for v in videos]
-    seconds = {n: {v: [0.0] * passes for v in variants} for n in names}
-    exact = {n: {v: [] for v in variants} for n in names}
-    diff = {n: {v: [] for v in variants} for n in names}
-    with tqdm(total=passes * len(videos) * len(variants),
+    seconds = {n: {c: [0.0] * passes for c in cases} for n in names}
+    exact = {n: {c: [] for c in cases} for n in names}
+    diff = {n: {c: [] for c in cases} for n in names}
+    with tqdm(total=passes * len(videos) * len(cases),
               desc='pipeline', disable=None) as bar:
         for p in range(passes):
             for i, video in enumerate(videos):
-                name = osp.basename(video)
+                label = osp.basename(video)
                 outputs = {}
-                order = variants if (p + i) % 2 == 0 else variants[::-1]
-                for v in order:
+                order = cases if (p + i) % 2 == 0 else cases[::-1]
+                for case in order:
                     start = time.perf_counter()
-                    outputs[v] = run_pipeline(built[v], video,
-                                              seed + 1000 * p + i)
+                    outputs[case] = run_pipeline(built[case],
+                                                 sets[case[0]][i],
+                                                 seed + 1000 * p + i)
                     took = time.perf_counter() - start
-                    seconds['all'][v][p] += took
-                    seconds[name][v][p] += took
+                    seconds['all'][case][p] += took
+                    seconds[label][case][p] += took
                     bar.update()
-                ref = outputs.get('accurate')
-                for v, out in outputs.items():
+                for case, out in outputs.items():
+                    ref = outputs.get((case[0], 'accurate'))
                     if ref is None:
-                        break
-                    if out.shape != ref.shape:
-                        same, mad = 0.0, float('nan')
-                    else:
-                        # (N, C, T, H, W): one flag per frame of each view
-                        same = float((out == ref).all(axis=(-4, -2,
-                                                            -1)).mean())
-                        mad = float(
-                            np.abs(out.astype(np.float32) -
-                                   ref.astype(np.float32)).mean())
-                    for n in ('all', name):
-                        exact[n][v].append(same)
-                        diff[n][v].append(mad)
-    out = {}
+                        continue
+                    same, mad = _compare(out, ref)
+                    for n in ('all', label):
+                        exact[n][case].append(same)
+                        diff[n][case].append(mad)
+    result = {}
     for n in names:
         count = len(videos) if n == 'all' else 1
-        out[n] = {
-            v: _summary(seconds[n][v], count, exact[n][v], diff[n][v])
-            for v in variants
-        }
-        if 'accurate' in out[n]:
-            for v in variants:
-                out[n][v]['gain'] = out[n][v]['videos_per_s'] / out[n][
-                    'accurate']['videos_per_s']
-    return out
+        rows = {name(c): _summary(seconds[n][c], count, exact[n][c],
+                                  diff[n][c]) for c in cases}
+        if 'accurate' in rows:
+            for row in rows.values():
+                row['gain'] = row['videos_per_s'] / rows['accurate'][
+                    'videos_per_s']
+        result[n] = rows
+    return result
+
+
+class FloatNormalize:
+    """Normalise in the data-loader worker (float32 clips travel to the
+    main process) instead of in ``ActionDataPreprocessor`` (uint8 clips
+    travel, the model's device normalises); placed before ``FormatShape``.
+    """
+
+    def __init__(self, mean, std):
+        self.mean = np.asarray(mean, np.float32)
+        self.std = np.asarray(std, np.float32)
+
+    def __call__(self, results: dict) -> dict:
+        results['imgs'] = [(np.asarray(img, np.float32) - self.mean) /
+                           self.std for img in results['imgs']]
+        return results
+
+
+def loader_throughput(pipeline: List[dict], videos: List[str],
+                      variant: str, workers: int, repeats: int,
+                      normalize: Optional[tuple] = None) -> float:
+    """Videos/s of a ``RobustVideoDataset`` (decoder guard on, as shipped)
+    read by a DataLoader with ``workers`` processes, after the first batch
+    of each worker, up to normalised float32 clips in the main process:
+    by default the loader gives uint8 clips, normalised in the main process
+    as ``ActionDataPreprocessor`` does on the CPU; with ``normalize=(mean,
+    std)`` the workers normalise (:class:`FloatNormalize`)."""
+    from torch.utils.data import DataLoader
+
+    from t4v_mmaction.datasets import RobustVideoDataset
+    transforms = variant_pipeline(pipeline, variant)
+    if normalize is not None:
+        at = [type(t).__name__ for t in transforms].index('FormatShape')
+        transforms.insert(at, FloatNormalize(*normalize))
+    with tempfile.TemporaryDirectory(prefix='t4v_loader_') as tmp:
+        ann = osp.join(tmp, 'list.txt')
+        items = (videos * repeats * (1 + workers * 8 //
+                                     (len(videos) * repeats)))
+        with open(ann, 'w') as f:
+            f.writelines(f'{osp.abspath(v)} 0\n' for v in items)
+        dataset = RobustVideoDataset(
+            ann, transforms, data_prefix=dict(video=''), max_skips=0)
+        loader = DataLoader(dataset, batch_size=1, num_workers=workers,
+                            collate_fn=lambda batch: batch)
+        mean = torch.tensor(normalize[0] if normalize else (0., ) * 3)
+        std = torch.tensor(normalize[1] if normalize else (1., ) * 3)
+        shape = (-1, 1, 1, 1)  # (C, T, H, W) of one view
+
+        def consume(batch):
+            inputs = batch[0]['inputs']
+            if normalize is None:  # ActionDataPreprocessor, on the CPU
+                (inputs.float() - mean.view(shape)) / std.view(shape)
+
+        iterator = iter(loader)
+        for _ in range(max(workers, 1)):
+            consume(next(iterator))
+        start, count = time.perf_counter(), 0
+        for batch in iterator:
+            consume(batch)
+            count += 1
+        return count / (time.perf_counter() - start)
 
 
 def markdown(result: Dict[str, dict]) -> str:
     lines = [
-        '| variant | videos/s per worker | gain vs accurate | frames '
-        'pixel-identical to accurate | mean abs diff (0-255) |',
+        '| case | videos/s per worker | gain vs accurate | frames '
+        'pixel-identical to accurate (same videos) | mean abs diff (0-255) |',
         '| --- | --- | --- | --- | --- |'
     ]
     for v, r in result.items():
@@ -291,10 +389,13 @@ def parse_size(text: str) -> tuple:
 
 
 def parse_args(argv=None):
+    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
         description='Decode + augmentation videos/s per worker of a '
-        'config\'s training pipeline; decord decoding variants')
-    parser.add_argument('config', help='config with a train pipeline')
+        'config\'s training pipeline: decoders, decoding variants, '
+        're-encoded copies, N data-loader workers')
+    parser.add_argument('config', nargs='?',
+                        help='config with a train pipeline')
     parser.add_argument('--videos', nargs='*', default=[], help='mp4 files')
     parser.add_argument(
         '--generate', type=int, default=0, help='synthetic clips to add')
@@ -303,46 +404,138 @@ def parse_args(argv=None):
     parser.add_argument(
         '--variants', nargs='+', default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument(
+        '--reencode', type=int, nargs='*', default=[], metavar='GOP',
+        help='also time re-encoded copies (tools/data/reencode_videos.py) '
+        'with these key-frame intervals, at the short side of the '
+        "pipeline's first Resize(scale=(-1, S))")
+    parser.add_argument(
+        '--copy-variants', nargs='+', default=['accurate', 'exact-pyav'],
+        choices=VARIANTS, help='variants timed on the copies')
+    parser.add_argument(
+        '--workers', type=int, nargs='*', default=[],
+        help='also time a DataLoader with N workers (accurate and '
+        'exact-pyav, decoder guard on as shipped)')
+    parser.add_argument(
         '--passes', type=int, default=3, help='passes over the videos')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--json', help='write the numbers here')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, as tools/train.py does')
+    parser.add_argument(
+        '--write-videos', metavar='DIR',
+        help='only write the --generate clips and a list (list.txt, label '
+        'i for clip i) into DIR, for other benchmarks')
     args = parser.parse_args(argv)
+    if args.write_videos:
+        if not args.generate:
+            parser.error('--write-videos needs --generate N')
+        return args
+    if not args.config:
+        parser.error('the config is required (unless --write-videos)')
     if not args.videos and not args.generate:
         parser.error('give --videos and/or --generate N')
     missing = [v for v in args.videos if not osp.isfile(v)]
     if missing:
         parser.error(f'videos not found: {missing}')
-    if args.passes < 1:
-        parser.error('--passes must be >= 1')
+    if args.passes < 1 or any(n < 1 for n in args.workers + args.reencode):
+        parser.error('--passes, --workers and --reencode must be >= 1')
     return args
+
+
+def _normalization(cfg: Config) -> Optional[tuple]:
+    """(mean, std) of the model's data preprocessor, if it normalises."""
+    pre = cfg.get('model', {}).get('data_preprocessor', {}) or {}
+    if pre.get('mean') is None or pre.get('std') is None:
+        return None
+    return tuple(pre['mean']), tuple(pre['std'])
+
+
+def make_copies(videos: List[str], out_dir: str, gop: int,
+                short_side: Optional[int]) -> tuple:
+    """Re-encoded copies (same order) and their size ratio and PSNR."""
+    from t4v_mmaction.datasets.reencode import reencode_video
+    copies, records = [], []
+    for i, video in enumerate(videos):
+        copy = osp.join(out_dir, f'g{gop}_{i}_{osp.basename(video)}')
+        records.append(reencode_video(video, copy, short_side, gop))
+        copies.append(copy)
+    size = sum(r['dst_bytes'] for r in records) / sum(
+        r['src_bytes'] for r in records)
+    psnr = [r['psnr'] for r in records if r['psnr'] is not None]
+    return copies, dict(gop=gop, short_side=short_side, size_ratio=size,
+                        psnr_mean=statistics.mean(psnr) if psnr else None,
+                        psnr_min=min(psnr) if psnr else None)
 
 
 def main(argv=None):
     import cv2
     from mmengine.registry import init_default_scope
     args = parse_args(argv)
+    if args.write_videos:
+        os.makedirs(args.write_videos, exist_ok=True)
+        paths = make_videos(args.write_videos, args.generate, args.gen_size,
+                            args.gen_frames, args.seed)
+        with open(osp.join(args.write_videos, 'list.txt'), 'w') as f:
+            f.writelines(f'{osp.basename(p)} {i}\n'
+                         for i, p in enumerate(paths))
+        print(f'{len(paths)} clips and list.txt in {args.write_videos}')
+        return
     cv2.setNumThreads(0)  # as mmengine sets it in data-loader workers
     torch.set_num_threads(1)
     init_default_scope('mmaction')
-    pipeline = train_pipeline(Config.fromfile(args.config))
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    pipeline = train_pipeline(cfg)
+    side = next((short_side_resize(s) for s in pipeline
+                 if short_side_resize(s)), None)
+    copies, loader = [], {}
     with tempfile.TemporaryDirectory(prefix='t4v_pipeline_') as tmp:
         videos = list(args.videos)
         if args.generate:
             videos += make_videos(tmp, args.generate, args.gen_size,
                                   args.gen_frames, args.seed)
-        throughput = measure(pipeline, videos, args.variants, args.passes,
-                             args.seed)
+        sets = {'original': videos}
+        cases = [('original', v) for v in args.variants]
+        for gop in args.reencode:
+            sets[f'g{gop}'], info = make_copies(videos, tmp, gop, side)
+            copies.append(info)
+            cases += [(f'g{gop}', v) for v in args.copy_variants]
+        throughput = measure(pipeline, sets, cases, args.passes, args.seed)
+        norm = _normalization(cfg)
+        for workers in args.workers:
+            rows = loader.setdefault(f'{workers} workers', {})
+            repeats = max(args.passes, 2)
+            for set_name, paths in sets.items():
+                for variant in ('accurate', 'exact-pyav'):
+                    key = variant if set_name == 'original' else \
+                        f'{set_name}/{variant}'
+                    rows[key] = loader_throughput(pipeline, paths, variant,
+                                                  workers, repeats)
+            if norm is not None:
+                rows['accurate, normalised in the workers'] = \
+                    loader_throughput(pipeline, videos, 'accurate', workers,
+                                      repeats, normalize=norm)
     result = dict(
         config=args.config,
         videos=[osp.basename(v) for v in videos],
         machine=dict(
             cpu=platform.processor() or platform.machine(),
+            cores=os.cpu_count(),
             loadavg=os.getloadavg()),
-        throughput=throughput)
+        throughput=throughput, copies=copies, loader=loader)
     for name, rows in throughput.items():
         title = f'all {len(videos)} videos' if name == 'all' else name
         print(f'\n{title}:')
         print(markdown(rows))
+    for info in copies:
+        print(f'\ncopies g{info["gop"]} (short side {info["short_side"]}): '
+              f'size {info["size_ratio"]:.2f}x the originals, PSNR '
+              f'{info["psnr_mean"]:.1f} dB (min {info["psnr_min"]:.1f})')
+    for workers, rows in loader.items():
+        print(f'\nDataLoader, {workers} (videos/s): ' + ', '.join(
+            f'{k} {v:.2f}' for k, v in rows.items()))
     print(f'\nload average: {os.getloadavg()}')
     if args.json:
         with open(args.json, 'w') as f:
