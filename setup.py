@@ -68,5 +68,7 @@ setup(
     extras_require={
         'tests': ['pytest', 'hypothesis'],
         'deploy': ['onnx', 'onnxruntime'],
+        # ExactPyAVInit / ExactPyAVDecode, tools/data/reencode_videos.py
+        'pyav': ['av>=12'],
     },
 )

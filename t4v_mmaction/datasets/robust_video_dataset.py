@@ -1,9 +1,10 @@
 import contextlib
 import logging
 import math
-from fractions import Fraction
+import multiprocessing
 import os
 import os.path as osp
+from fractions import Fraction
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -114,9 +115,10 @@ class RobustVideoDataset(VideoDataset):
             decodable video. Defaults to 1.
         guard_decoder (bool): With a ``DecordInit`` pipeline, open every
             video first in a disposable process
-            (:class:`~.decoder_guard.DecoderGuard`, once per file and
-            process), so that a file that crashes the decoder is a broken
-            video instead of the end of the run. Defaults to True.
+            (:class:`~.decoder_guard.DecoderGuard`; once per file and run:
+            the workers share which files opened fine), so that a file that
+            crashes the decoder is a broken video instead of the end of the
+            run. Defaults to True.
         **kwargs: Other :class:`VideoDataset` arguments (``data_prefix``,
             ``multi_class``, ``test_mode``, ``delimiter``, ...).
     """
@@ -161,9 +163,12 @@ class RobustVideoDataset(VideoDataset):
                          **kwargs)
         self.pipeline = NamedStepsCompose(self.pipeline.transforms,
                                           min_frames)
+        self._readable = None  # index -> 1: the guard opened it, no crash
         if guard_decoder and any(step_name(t) in GUARDED_STEPS
                                  for t in self.pipeline.transforms):
-            self.decoder_guard = DecoderGuard()
+            self.decoder_guard = DecoderGuard(remember=False)
+            if self._fully_initialized:  # shared with the workers forked
+                self._readable = multiprocessing.RawArray('b', len(self))
 
     def load_data_list(self) -> List[dict]:
         """Read and check the list; see :func:`parse_video_list`."""
@@ -261,7 +266,7 @@ class RobustVideoDataset(VideoDataset):
         """
         info = self.get_data_info(idx)
         try:
-            crash = self._decoder_crash(info['filename'])
+            crash = self._decoder_crash(idx, info['filename'])
             if crash is not None:
                 raise _LoadError(crash)
             with self.seeds.sample(idx, attempt) if not self.test_mode \
@@ -285,12 +290,21 @@ class RobustVideoDataset(VideoDataset):
                 self._pending = []
         return data
 
-    def _decoder_crash(self, filename: str) -> Optional[str]:
-        """Why opening ``filename`` crashes the decoder, or None."""
+    def _decoder_crash(self, idx: int, filename: str) -> Optional[str]:
+        """Why opening ``filename`` crashes the decoder, or None. A file
+        found readable is not opened by the guard again in this run, by
+        any worker (the flags live in memory the workers share)."""
         if self.decoder_guard is None:
             return None
+        if self._readable is None:  # built in a worker (lazy_init)
+            self._readable = multiprocessing.RawArray('b', len(self))
+        if self._readable[idx]:
+            return None
         probe = self.decoder_guard.open(filename)
-        return probe.problem if probe.kind == 'decoder crash' else None
+        if probe.kind == 'decoder crash':
+            return probe.problem
+        self._readable[idx] = 1
+        return None
 
     def _skip(self, filename: str, reason: str) -> None:
         self._skipped.setdefault(filename, reason)

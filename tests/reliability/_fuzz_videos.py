@@ -4,16 +4,17 @@
 Mutant ``i`` of ``mutants(source, seed)`` overwrites 1-32 random bytes of
 ``source.mp4`` (a 64x48, 30-frame libx264 mp4 of 2.8 KB), 70 % of the time
 inside its ``moov`` index, where a decoder is most easily derailed. The
-files ``crash-{i}.mp4`` of the corpus are mutants ``i`` of seed
-:data:`CORPUS_SEED` that crash decord (SIGABRT from ``std::bad_alloc`` in
-``VideoReader``).
+files ``crash-decord-{i}.mp4`` of the corpus are mutants ``i`` of seed
+:data:`CORPUS_SEED` that crash decord opening them (SIGABRT from
+``std::bad_alloc`` or SIGSEGV in ``VideoReader``); ``crash-pyav-{i}.mp4``
+crash PyAV decoding them too (SIGSEGV).
 
 Run as a script for the figures of the README's robustness table::
 
     python tests/reliability/_fuzz_videos.py --count 2000 [--decoder pyav]
 
 It writes the mutants to a temporary folder, records what each does to the
-unprotected decoder in a forked process (decoded / error / crash / hang, at
+unprotected decoder in a fresh interpreter (decoded / error / crash / hang, at
 open or at decode), then reads every one with the test and train pipelines
 of ``RobustVideoDataset`` (decord, as shipped, or ``ExactPyAV*``) in this
 process: if any file took the process down, the campaign would not finish.
@@ -21,9 +22,9 @@ process: if any file took the process down, the campaign would not finish.
 import argparse
 import collections
 import io
-import os
 import os.path as osp
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +36,8 @@ CORPUS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'data',
                   'fuzz_videos')
 SOURCE = osp.join(CORPUS, 'source.mp4')
 CORPUS_SEED = 3
+REPO = osp.dirname(osp.dirname(osp.dirname(CORPUS)))
+CHILD_FLAG = '--unprotected-child'
 
 
 def mutants(data: bytes, seed: int = CORPUS_SEED) -> Iterator[bytes]:
@@ -63,9 +66,9 @@ def mutant(index: int, seed: int = CORPUS_SEED, source: str = SOURCE):
     return next(generator)
 
 
-def _open_and_decode(path: str, decoder: str, stage_pipe: int) -> None:
-    """In the forked child: open ``path`` as the pipeline would, report
-    reaching the decode stage, decode three frames."""
+def _open_and_decode(path: str, decoder: str) -> None:
+    """In the child: open ``path`` as the pipeline would, report reaching
+    the decode stage on stdout, decode three frames."""
     with open(path, 'rb') as f:  # in memory, as DecordInit reads
         data = f.read()
     if decoder == 'decord':
@@ -73,50 +76,44 @@ def _open_and_decode(path: str, decoder: str, stage_pipe: int) -> None:
         decord.logging.set_level(decord.logging.QUIET)
         reader = decord.VideoReader(io.BytesIO(data), num_threads=1)
         n = len(reader)
-        os.write(stage_pipe, b'd')
+        _reached_decode()
         reader.get_batch([0, n // 2, n - 1] if n else [0]).asnumpy()
-    else:
-        from t4v_mmaction.datasets.packet_index import PacketIndex
-        index = PacketIndex(data)
+    else:  # the module alone: the child need not import torch
+        import importlib.util
+        spec = importlib.util.spec_from_file_location('packet_index', osp.join(
+            REPO, 't4v_mmaction', 'datasets', 'packet_index.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        index = module.PacketIndex(data)
         n = len(index)
-        os.write(stage_pipe, b'd')
+        _reached_decode()
         index.frames([0, n // 2, n - 1] if n else [0])
+
+
+def _reached_decode() -> None:
+    sys.stdout.write('d')
+    sys.stdout.flush()
 
 
 def unprotected(path: str, decoder: str = 'decord',
                 timeout: float = 20.) -> str:
     """What ``path`` does to a decoder without protection (decord opened
     from memory as ``DecordInit`` does, or PyAV as ``ExactPyAVInit`` does;
-    three frames decoded), in a forked child: ``'decoded'``, ``'error at
-    open'``, ``'error at decode'``, ``'crash at open (SIGABRT)'``, ``'crash
-    at decode (...)'`` or ``'hang'``."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        code = 0
-        try:
-            _open_and_decode(path, decoder, write_end)
-        except BaseException:
-            code = 1
-        os._exit(code)
-    os.close(write_end)
-    deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            os.close(read_end)
-            return 'hang'
-        time.sleep(0.002)
-    stage = 'decode' if os.read(read_end, 8) else 'open'
-    os.close(read_end)
-    if os.WIFSIGNALED(status):
-        return f'crash at {stage} ({signal.Signals(os.WTERMSIG(status)).name})'
-    return 'decoded' if os.WEXITSTATUS(status) == 0 else f'error at {stage}'
+    three frames decoded), in a fresh interpreter, so that the outcome does
+    not depend on the caller's heap: ``'decoded'``, ``'error at open'``,
+    ``'error at decode'``, ``'crash at open (SIGABRT)'``, ``'crash at
+    decode (...)'`` or ``'hang'``."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, osp.abspath(__file__), CHILD_FLAG, path,
+             decoder], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return 'hang'
+    stage = 'decode' if proc.stdout else 'open'
+    if proc.returncode < 0:
+        return f'crash at {stage} ({signal.Signals(-proc.returncode).name})'
+    return 'decoded' if proc.returncode == 0 else f'error at {stage}'
 
 
 def pipeline(num_frames: int, test_mode: bool,
@@ -182,6 +179,10 @@ def campaign(count: int, seed: int, folder: str,
 
 
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [CHILD_FLAG]:
+        _open_and_decode(*argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--count', type=int, default=2000)
     parser.add_argument('--seed', type=int, default=CORPUS_SEED)

@@ -29,6 +29,8 @@ CRASHERS = sorted(osp.basename(p)
                   for p in glob.glob(osp.join(CORPUS, 'crash-*.mp4')))
 PYAV_CRASHERS = [n for n in CRASHERS if n.startswith('crash-pyav-')]
 NUM_GOOD = 6
+needs_av = pytest.mark.skipif(importlib.util.find_spec('av') is None,
+                              reason='PyAV is not installed')
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +87,7 @@ def test_each_file_crashes_unprotected_decord(name):
     assert outcome.startswith('crash at open'), outcome
 
 
+@needs_av
 @pytest.mark.parametrize('name', PYAV_CRASHERS)
 def test_each_pyav_file_crashes_unprotected_pyav(name):
     """The premise: decoding in this process, PyAV (18.1) dies on it."""
@@ -123,6 +126,7 @@ def test_training_skips_and_counts_decoder_crashes(data, tmp_path,
     assert 'decoder crash (the decoder died with SIG' in log
 
 
+@needs_av
 @pytest.mark.parametrize('num_workers', [0, 2])
 def test_isolated_pyav_decoding_skips_and_counts_decoder_crashes(
         data, tmp_path, num_workers):
@@ -168,7 +172,8 @@ def test_two_process_training_skips_and_counts_decoder_crashes(
         assert f'crash/{name}' in output
 
 
-@pytest.mark.parametrize('decoder', ['decord', 'pyav'])
+@pytest.mark.parametrize(
+    'decoder', ['decord', pytest.param('pyav', marks=needs_av)])
 def test_testing_scores_decoder_crashes_as_failed(data, tmp_path, decoder):
     root, mixed = data
     cfg = _cfg(root, mixed, tmp_path)
@@ -233,3 +238,32 @@ def _read_unguarded(root, mixed):
         data_prefix=dict(video=root), test_mode=True, guard_decoder=False)
     for idx in range(len(dataset)):
         dataset[idx]
+
+
+def test_guard_opens_each_readable_file_once_per_run(data, tmp_path,
+                                                     monkeypatch):
+    """Workers share which files opened fine: 2 epochs with 2 fresh workers
+    each open every good file once, not once per worker and epoch."""
+    from torch.utils.data import DataLoader
+    root, _ = data
+    good = tmp_path / 'good.txt'
+    good.write_text(''.join(f'class_{i % 2}/video_{i:03d}.mp4 {i % 2}\n'
+                            for i in range(NUM_GOOD)))
+    calls = tmp_path / 'opens.txt'
+    original = DecoderGuard.open
+
+    def counted(self, path):
+        with open(calls, 'a') as f:
+            f.write(path + '\n')
+        return original(self, path)
+
+    monkeypatch.setattr(DecoderGuard, 'open', counted)
+    dataset = RobustVideoDataset(
+        str(good), Config.fromfile(TINY_CFG).pipeline,
+        data_prefix=dict(video=root))
+    for _ in range(2):  # new worker processes every epoch
+        for _ in DataLoader(dataset, batch_size=1, num_workers=2,
+                            collate_fn=lambda batch: batch):
+            pass
+    opened = calls.read_text().splitlines()
+    assert len(opened) == len(set(opened)) == NUM_GOOD

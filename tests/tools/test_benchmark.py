@@ -23,7 +23,8 @@ FIELDS = {
     'num_iters', 'repeats', 'random_classifier', 'gflops_per_view',
     'gflops_per_video', 'params', 'params_m', 'videos_per_s',
     'videos_per_s_min', 'videos_per_s_max', 'videos_per_s_all',
-    'ms_per_batch', 'mode', 'peak_memory_mb', 'bf16_weights'
+    'ms_per_batch', 'mode', 'peak_memory_mb', 'bf16_weights', 'data',
+    'workers'
 }
 
 
@@ -56,6 +57,7 @@ def test_benchmark_tool_offline_on_the_config_classifier(tmp_path):
     assert (result['views'], result['num_frames'], result['input_size']) == \
         (1, 4, [32, 32])
     assert result['threads'] == 1 and result['random_classifier']
+    assert (result['data'], result['workers']) == ('random clips', None)
     rates = result['videos_per_s_all']
     assert len(rates) == 2 and all(r > 0 for r in rates)
     assert result['videos_per_s_min'] == min(rates)
