@@ -37,7 +37,7 @@ up to normalised clips in the main process: uint8 clips normalised there as
 ``ActionDataPreprocessor`` does (on the GPU in a real run), against clips
 normalised in the workers (float32 through the loader).
 
-Videos: ``--videos`` (e.g. ``../shared/data/videos/demo.mp4``) and/or
+Videos: ``--videos`` (your own mp4 files) and/or
 ``--generate N`` synthetic H.264 clips (moving shapes over noise, libx264
 defaults) of ``--gen-size`` pixels.
 
@@ -45,7 +45,7 @@ Example::
 
     python tools/analysis/pipeline_throughput.py \\
         configs/text4vis/kinetics400/text4vis_vit-b16-ttrans_8xb32-seg8-30e_kinetics400-rgb.py \\
-        --videos ../shared/data/videos/demo.mp4 --generate 3 \\
+        --videos path/to/clip.mp4 --generate 3 \\
         --reencode 8 1 --workers 2 --json tp.json
 """
 import argparse
