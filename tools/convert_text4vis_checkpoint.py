@@ -28,6 +28,7 @@ from mmengine.config import Config, DictAction
 
 import t4v_mmaction
 from t4v_mmaction.compat import UnsafeCheckpointError
+from t4v_mmaction.utils import NonFiniteWeightsError, check_finite
 from t4v_mmaction.models.utils import (checkpoint_mismatch,
                                        load_weights_file, state_shapes)
 from t4v_mmaction.models.utils.convert import (ORIGINAL_TTRANS_HEADS,
@@ -157,6 +158,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         state_dict = convert_text4vis_state_dict(original)
     except CheckpointConversionError as err:
         sys.exit(f'error: {args.src!r}: {err}')
+    try:  # a diverged run's weights are not worth converting
+        check_finite(state_dict, args.src)
+    except NonFiniteWeightsError as err:
+        sys.exit(f'error: {err}')
     desc = describe_architecture(state_dict)
     notes = []
     dropped = dropped_keys(original)

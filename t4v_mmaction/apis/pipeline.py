@@ -18,6 +18,7 @@ __all__ = [
 
 VideoType = Union[str, os.PathLike, np.ndarray, torch.Tensor, Sequence]
 
+
 def get_test_pipeline(cfg: Config) -> List[dict]:
     """The config's ``test_pipeline``, else its test dataloader's pipeline.
 

@@ -7,6 +7,7 @@ pipeline, and pools the outputs into one embedding per video. Only
 head (and its frozen classifier, which may be this very LDA) is never used.
 """
 import copy
+import logging
 import os
 import os.path as osp
 import tempfile
@@ -17,6 +18,7 @@ import torch
 from mmengine.logging import print_log
 from tqdm import tqdm
 
+from t4v_mmaction.datasets.robust_video_dataset import FAILED_KEY
 from t4v_mmaction.models.classifiers.cache import (default_cache_dir,
                                                    usable_cache_dir)
 from t4v_mmaction.models.classifiers.lda import sample_per_class
@@ -223,16 +225,27 @@ def extract_video_features(cfg,
         num_workers=num_workers,
         collate_fn=pseudo_collate,
         shuffle=False)
-    chunks = []
+    chunks, readable = [], []
     with torch.inference_mode():
         for data in tqdm(loader, desc='video features', disable=not progress):
+            readable += [not s.get(FAILED_KEY, False)
+                         for s in data['data_samples']]
             data = model.data_preprocessor(data, False)
             feats = model.extract_feat(data['inputs'], test_mode=True)
             if isinstance(feats, tuple):
                 feats = feats[0]
             pooled = pool_video_embeddings(feats, len(data['data_samples']))
             chunks.append(pooled.float().cpu().numpy())  # (B, D)
-    features = np.concatenate(chunks).astype(np.float32)
+    readable = np.array(readable, dtype=bool)
+    if not readable.all():  # placeholders of unreadable videos: left out
+        print_log(f'video features: {int((~readable).sum())} of '
+                  f'{len(readable)} sampled videos could not be read and '
+                  'are left out', 'current', logging.WARNING)
+    if not readable.any():
+        raise RuntimeError('video features: none of the sampled videos '
+                           'could be read')
+    features = np.concatenate(chunks).astype(np.float32)[readable]
+    indices = indices[readable]
     labels = labels[indices].astype(np.int64)
     if cache_file is not None:
         try:

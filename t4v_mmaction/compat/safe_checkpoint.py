@@ -74,7 +74,7 @@ def _refuse_unsafe(load):
                 'trust, convert it once with '
                 '`python tools/misc/trust_checkpoint.py SRC DST '
                 '--yes-i-trust-this-file`.\n'
-                f'torch said: {str(err).splitlines()[0]}') from err
+                f'torch said: {(str(err).splitlines() or [""])[0]}') from err
         except Exception as err:  # torch raises many types for bad files
             first = str(err).strip().splitlines()
             raise CheckpointReadError(

@@ -10,7 +10,7 @@ kills only the child, which is started again for the next file:
 
 * :meth:`~DecoderGuard.open` / :meth:`~DecoderGuard.probe`: what decord
   makes of a file, before ``DecordInit`` opens it in this process (the
-  verdict of ``open`` is kept per file);
+  caller keeps the verdict: ``RobustVideoDataset`` once per file and run);
 * :meth:`~DecoderGuard.index` / :meth:`~DecoderGuard.frames`: the whole
   decoding of ``ExactPyAVInit`` / ``ExactPyAVDecode`` (frames come back
   through a pipe).
@@ -23,7 +23,7 @@ import signal
 import struct
 import subprocess
 import sys
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -85,16 +85,12 @@ class DecoderGuard:
 
     Args:
         timeout (float): Seconds one request may take. Defaults to 60.
-        remember (bool): Keep the verdict of :meth:`open` per file.
-            Defaults to True.
     """
 
-    def __init__(self, timeout: float = 60., remember: bool = True):
+    def __init__(self, timeout: float = 60.):
         self.timeout = timeout
-        self.remember = remember
         self._proc: Optional[subprocess.Popen] = None
         self._owner: Optional[int] = None
-        self._verdicts: Dict[Tuple, VideoProbe] = {}
 
     def __getstate__(self):
         # a child process belongs to the process that started it
@@ -103,18 +99,8 @@ class DecoderGuard:
     # ------------------------------------------------- decord verdicts
     def open(self, path: str) -> VideoProbe:
         """What opening ``path`` as ``DecordInit`` does gives (no frames are
-        decoded); remembered per file (path, size, modification time)."""
-        try:
-            stat = os.stat(path)
-            key = (path, stat.st_size, stat.st_mtime_ns)
-        except OSError:
-            key = (path, None, None)
-        if key not in self._verdicts:
-            verdict = self._probe('open', path)
-            if not self.remember:
-                return verdict
-            self._verdicts[key] = verdict
-        return self._verdicts[key]
+        decoded)."""
+        return self._probe('open', path)
 
     def probe(self, path: str, min_frames: int = 1) -> VideoProbe:
         """:func:`~.video_probe.probe_video` (open, decode three frames) in
@@ -206,5 +192,10 @@ class DecoderGuard:
             proc.kill()
             proc.wait()
             raise DecoderCrash(f'no answer in {self.timeout:.0f} s')
-        proc.wait()
+        try:  # the reply broke off: the child is dying, or talks nonsense
+            proc.wait(self.timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise DecoderCrash('a malformed answer') from None
         raise DecoderCrash(f'{_DIED} {_signal_name(proc.returncode)}')

@@ -56,8 +56,6 @@ def array_pipeline_cfg(pipeline: Sequence[dict]) -> List[dict]:
     return steps
 
 
-
-
 def array_pipeline(transforms: Sequence) -> List:
     """:func:`array_pipeline_cfg` for built transforms (a dataset's)."""
     from mmaction.registry import TRANSFORMS

@@ -154,7 +154,6 @@ class RobustVideoDataset(VideoDataset):
             kwargs.setdefault('metainfo',
                               dict(classes=tuple(self.class_names)))
         self.seeds = SampleSeeds()
-        self.guard_decoder = guard_decoder
         self.decoder_guard: Optional[DecoderGuard] = None
         self._skipped: Dict[str, str] = {}  # this process: file -> reason
         self._pending: List[tuple] = []  # skipped since the last sample
@@ -166,7 +165,7 @@ class RobustVideoDataset(VideoDataset):
         self._readable = None  # index -> 1: the guard opened it, no crash
         if guard_decoder and any(step_name(t) in GUARDED_STEPS
                                  for t in self.pipeline.transforms):
-            self.decoder_guard = DecoderGuard(remember=False)
+            self.decoder_guard = DecoderGuard()
             if self._fully_initialized:  # shared with the workers forked
                 self._readable = multiprocessing.RawArray('b', len(self))
 

@@ -25,7 +25,8 @@ class VideoProbe(NamedTuple):
         num_frames (int): Frames decord reports; 0 when it cannot open it.
         kind (str, optional): None for a good video, else ``'missing'``,
             ``'not a file'``, ``'empty'``, ``'unreadable'``, ``'too few
-            frames'`` or ``'undecodable'``.
+            frames'``, ``'undecodable'`` or, from
+            :class:`~.decoder_guard.DecoderGuard`, ``'decoder crash'``.
         detail (str): Why, e.g. the decoder's message. Defaults to ''.
     """
     path: str

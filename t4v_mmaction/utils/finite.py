@@ -14,7 +14,8 @@ def check_finite(state_dict: Mapping, source: str) -> None:
     """Raise if a floating-point tensor of ``state_dict`` is not finite.
 
     Attention masks (a name whose last part holds ``mask``, as CLIP's
-    ``attn_mask``) hold ``-inf`` by construction: only NaN is refused there.
+    ``attn_mask``) hold ``-inf`` by construction: only NaN and ``+inf`` are
+    refused there.
 
     Args:
         state_dict (Mapping): Name -> tensor (other values are skipped).

@@ -8,12 +8,12 @@ of ``configs/tiny_clipvit_videos.py`` on CPU.
 import importlib.util
 import os.path as osp
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 from _broken_files import BROKEN, KINDS, write_broken_videos
+from _tiny_recipe import TINY_CFG, tiny_cfg
 from _tiny_video_data import make_tiny_videos
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -23,7 +23,6 @@ from t4v_mmaction.datasets.robust_video_dataset import SKIPPED_KEY
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-TINY_CFG = osp.join(HERE, 'configs', 'tiny_clipvit_videos.py')
 NUM_GOOD = 4
 
 
@@ -45,28 +44,6 @@ def data(tmp_path_factory):
     with open(readable, 'w') as f:
         f.write(good_lines + short)
     return root, mixed, readable
-
-
-def _cfg(root, ann_file, work_dir, **options):
-    cfg = Config.fromfile(TINY_CFG)
-    for split in ('train', 'val', 'test'):
-        cfg.merge_from_dict({
-            f'{split}_dataloader.dataset.ann_file': ann_file,
-            f'{split}_dataloader.dataset.data_prefix.video': root
-        })
-    cfg.merge_from_dict(
-        dict(val_cfg=None, val_dataloader=None, val_evaluator=None))
-    cfg.merge_from_dict(options)
-    cfg.work_dir = str(work_dir)
-    # one logger per run even when two runs start within the same second
-    cfg.experiment_name = f'{osp.basename(work_dir)}_{time.time_ns()}'
-    return cfg
-
-
-@pytest.fixture(autouse=True)
-def _nondeterministic_after():
-    yield  # the recipe sets torch.use_deterministic_algorithms(True)
-    torch.use_deterministic_algorithms(False)
 
 
 def _pipeline(num_segments):
@@ -150,9 +127,9 @@ def test_train_mode_refetches_and_stops_at_max_skips(data):
 
 @pytest.mark.parametrize('num_workers', [0, 2])
 def test_training_survives_and_counts_broken_videos(data, tmp_path,
-                                                     num_workers):
+                                                    num_workers):
     root, mixed, _ = data
-    cfg = _cfg(
+    cfg = tiny_cfg(
         root,
         mixed,
         tmp_path,
@@ -214,11 +191,11 @@ def test_testing_reports_failed_videos_and_scores_the_rest(data, tmp_path):
             metric=dict(type='ZeroShotMetric', num_splits=2, topk=(1, ))),
     ]
     mixed_metrics = Runner.from_cfg(
-        _cfg(root, mixed, tmp_path / 'mixed',
-             test_evaluator=evaluators)).test()
+        tiny_cfg(root, mixed, tmp_path / 'mixed',
+                 test_evaluator=evaluators)).test()
     clean_metrics = Runner.from_cfg(
-        _cfg(root, readable, tmp_path / 'clean',
-             test_evaluator=evaluators)).test()
+        tiny_cfg(root, readable, tmp_path / 'clean',
+                 test_evaluator=evaluators)).test()
     scored = NUM_GOOD + 2  # the one- and three-frame videos are readable
     assert mixed_metrics['acc/num_scored'] == scored
     assert mixed_metrics['acc/num_failed'] == len(BROKEN)

@@ -9,12 +9,11 @@ import importlib.util
 import os.path as osp
 import shutil
 import sys
-import time
 
 import pytest
-import torch
 from _fuzz_videos import CORPUS, mutant, unprotected
 from _runs import run, train_command
+from _tiny_recipe import TINY_CFG, tiny_cfg
 from _tiny_video_data import make_tiny_videos
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -24,19 +23,12 @@ from t4v_mmaction.datasets.decoder_guard import DecoderGuard
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-TINY_CFG = osp.join(HERE, 'configs', 'tiny_clipvit_videos.py')
 CRASHERS = sorted(osp.basename(p)
                   for p in glob.glob(osp.join(CORPUS, 'crash-*.mp4')))
 PYAV_CRASHERS = [n for n in CRASHERS if n.startswith('crash-pyav-')]
 NUM_GOOD = 6
 needs_av = pytest.mark.skipif(importlib.util.find_spec('av') is None,
                               reason='PyAV is not installed')
-
-
-@pytest.fixture(autouse=True)
-def _nondeterministic_after():
-    yield  # the recipe sets torch.use_deterministic_algorithms(True)
-    torch.use_deterministic_algorithms(False)
 
 
 @pytest.fixture(scope='module')
@@ -54,22 +46,6 @@ def data(tmp_path_factory):
         lines.insert(2 * i + 1, f'crash/{name} {i % 2}\n')
     mixed.write_text(''.join(lines))
     return str(root), str(mixed)
-
-
-def _cfg(root, ann_file, work_dir, **options):
-    cfg = Config.fromfile(TINY_CFG)
-    for split in ('train', 'test'):
-        cfg.merge_from_dict({
-            f'{split}_dataloader.dataset.ann_file': ann_file,
-            f'{split}_dataloader.dataset.data_prefix.video': root
-        })
-    cfg.merge_from_dict(
-        dict(val_cfg=None, val_dataloader=None, val_evaluator=None,
-             train_cfg=dict(max_epochs=1)))
-    cfg.merge_from_dict(options)
-    cfg.work_dir = str(work_dir)
-    cfg.experiment_name = f'{osp.basename(work_dir)}_{time.time_ns()}'
-    return cfg
 
 
 def test_the_corpus_comes_from_the_seeded_generator():
@@ -107,12 +83,34 @@ def test_guard_reports_a_crash_and_goes_on():
         guard.close()
 
 
+def test_guard_does_not_wait_forever_on_a_malformed_answer(tmp_path,
+                                                          monkeypatch):
+    """A child that answers nonsense and lives on is killed: the file is a
+    decoder crash, not a hang of the run."""
+    from t4v_mmaction.datasets import decoder_guard
+    child = tmp_path / 'babbling_child.py'
+    child.write_text(
+        'import struct, sys, time\n'
+        'sys.stdin.buffer.read(8)\n'
+        'sys.stdout.buffer.write(struct.pack(">II", 5, 0) + b"{{{{{")\n'
+        'sys.stdout.buffer.flush()\n'
+        'time.sleep(3600)\n')
+    monkeypatch.setattr(decoder_guard, '_CHILD', str(child))
+    guard = DecoderGuard(timeout=2.)
+    try:
+        probe = guard.open(osp.join(CORPUS, 'source.mp4'))
+    finally:
+        guard.close()
+    assert (probe.kind, probe.detail) == ('decoder crash',
+                                          'a malformed answer')
+
+
 @pytest.mark.parametrize('num_workers', [0, 2])
 def test_training_skips_and_counts_decoder_crashes(data, tmp_path,
-                                                  num_workers):
+                                                   num_workers):
     root, mixed = data
-    cfg = _cfg(root, mixed, tmp_path,
-               train_dataloader=dict(num_workers=num_workers))
+    cfg = tiny_cfg(root, mixed, tmp_path, train_cfg=dict(max_epochs=1),
+                   train_dataloader=dict(num_workers=num_workers))
     cfg.train_dataloader.dataset.max_skips = len(CRASHERS)
     runner = Runner.from_cfg(cfg)
     runner.train()
@@ -131,8 +129,8 @@ def test_training_skips_and_counts_decoder_crashes(data, tmp_path,
 def test_isolated_pyav_decoding_skips_and_counts_decoder_crashes(
         data, tmp_path, num_workers):
     root, mixed = data
-    cfg = _cfg(root, mixed, tmp_path,
-               train_dataloader=dict(num_workers=num_workers))
+    cfg = tiny_cfg(root, mixed, tmp_path, train_cfg=dict(max_epochs=1),
+                   train_dataloader=dict(num_workers=num_workers))
     cfg.train_dataloader.dataset.pipeline = _exact_pyav(
         cfg.train_dataloader.dataset.pipeline)
     cfg.train_dataloader.dataset.max_skips = len(CRASHERS)
@@ -176,7 +174,7 @@ def test_two_process_training_skips_and_counts_decoder_crashes(
     'decoder', ['decord', pytest.param('pyav', marks=needs_av)])
 def test_testing_scores_decoder_crashes_as_failed(data, tmp_path, decoder):
     root, mixed = data
-    cfg = _cfg(root, mixed, tmp_path)
+    cfg = tiny_cfg(root, mixed, tmp_path)
     if decoder == 'pyav':
         cfg.test_dataloader.dataset.pipeline = _exact_pyav(
             cfg.test_dataloader.dataset.pipeline)

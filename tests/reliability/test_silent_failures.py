@@ -4,10 +4,10 @@ and losses, a logit scale that overflows, unreadable checkpoints and
 classifier files, and a toy-data tool writing into a user's folder."""
 import math
 import os.path as osp
-import time
 
 import pytest
 import torch
+from _tiny_recipe import TINY_CFG, tiny_cfg
 from _tiny_video_data import make_tiny_videos
 from mmengine.config import Config
 from mmengine.hooks import Hook
@@ -22,15 +22,6 @@ from t4v_mmaction.models.classifiers.io import (ClassifierFormatError,
                                                 read_classifier)
 from t4v_mmaction.utils import NonFiniteWeightsError
 
-HERE = osp.dirname(osp.abspath(__file__))
-TINY_CFG = osp.join(HERE, 'configs', 'tiny_clipvit_videos.py')
-
-
-@pytest.fixture(autouse=True)
-def _nondeterministic_after():
-    yield  # the recipe sets torch.use_deterministic_algorithms(True)
-    torch.use_deterministic_algorithms(False)
-
 
 @pytest.fixture(scope='module')
 def videos(tmp_path_factory):
@@ -43,21 +34,6 @@ def videos(tmp_path_factory):
     with open(clean) as f:
         broken.write_text(f.read() + 'empty_a.mp4 0\nempty_b.mp4 1\n')
     return str(root), clean, str(broken)
-
-
-def _cfg(root, ann_file, work_dir, **options):
-    cfg = Config.fromfile(TINY_CFG)
-    for split in ('train', 'test'):
-        cfg.merge_from_dict({
-            f'{split}_dataloader.dataset.ann_file': ann_file,
-            f'{split}_dataloader.dataset.data_prefix.video': root
-        })
-    cfg.merge_from_dict(dict(val_cfg=None, val_dataloader=None,
-                             val_evaluator=None))
-    cfg.merge_from_dict(options)
-    cfg.work_dir = str(work_dir)
-    cfg.experiment_name = f'{osp.basename(work_dir)}_{time.time_ns()}'
-    return cfg
 
 
 # ------------------------------------------------------------ skip limits
@@ -78,7 +54,7 @@ def test_fractional_max_skips_is_the_ceiling_of_the_exact_product(
 
 def test_broken_video_count_survives_resume(videos, tmp_path):
     root, clean, broken = videos
-    cfg = _cfg(root, broken, tmp_path, train_cfg=dict(max_epochs=1))
+    cfg = tiny_cfg(root, broken, tmp_path, train_cfg=dict(max_epochs=1))
     cfg.train_dataloader.dataset.max_skips = 2
     Runner.from_cfg(cfg).train()
     checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=False)
@@ -86,8 +62,8 @@ def test_broken_video_count_survives_resume(videos, tmp_path):
         osp.join(root, 'empty_a.mp4'), osp.join(root, 'empty_b.mp4')]
 
     # epoch 2 reads a list without them: they still count, since the start
-    cfg = _cfg(root, clean, tmp_path, train_cfg=dict(max_epochs=2),
-               resume=True)
+    cfg = tiny_cfg(root, clean, tmp_path, train_cfg=dict(max_epochs=2),
+                   resume=True)
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.message_hub.get_info('train_broken_videos') == 2
@@ -105,7 +81,7 @@ def test_limit_passed_by_the_sum_over_ranks_keeps_the_checkpoint(
         return [value, (1, other_rank)]
 
     monkeypatch.setattr(video_data_hook, 'all_gather_object', gather)
-    cfg = _cfg(root, broken, tmp_path, train_cfg=dict(max_epochs=2))
+    cfg = tiny_cfg(root, broken, tmp_path, train_cfg=dict(max_epochs=2))
     cfg.train_dataloader.dataset.max_skips = 2
     with pytest.raises(BrokenVideoLimitError, match='rank1_video.mp4'):
         Runner.from_cfg(cfg).train()
@@ -127,8 +103,8 @@ class _PoisonWeightsHook(Hook):
 
 def test_training_stops_at_the_first_nan_loss(videos, tmp_path):
     root, clean, _ = videos
-    cfg = _cfg(root, clean, tmp_path, train_cfg=dict(max_epochs=1),
-               train_dataloader=dict(batch_size=1))
+    cfg = tiny_cfg(root, clean, tmp_path, train_cfg=dict(max_epochs=1),
+                   train_dataloader=dict(batch_size=1))
     cfg.custom_hooks = list(cfg.custom_hooks) + [
         dict(type='_PoisonWeightsHook')]
     with pytest.raises(FloatingPointError) as info:
@@ -152,7 +128,7 @@ def test_testing_refuses_a_checkpoint_with_nan_weights(videos, tmp_path):
     root, clean, _ = videos
     ckpt = _tiny_checkpoint(tmp_path / 'diverged.pth',
                             poison='backbone.proj')
-    cfg = _cfg(root, clean, tmp_path / 'test', load_from=ckpt)
+    cfg = tiny_cfg(root, clean, tmp_path / 'test', load_from=ckpt)
     with pytest.raises(NonFiniteWeightsError) as info:
         Runner.from_cfg(cfg).test()
     assert 'diverged.pth' in str(info.value)
@@ -166,7 +142,7 @@ def test_a_truncated_checkpoint_names_the_file(videos, tmp_path):
         data = f.read()
     with open(ckpt, 'wb') as f:
         f.write(data[:len(data) // 2])
-    cfg = _cfg(root, clean, tmp_path / 'test', load_from=ckpt)
+    cfg = tiny_cfg(root, clean, tmp_path / 'test', load_from=ckpt)
     with pytest.raises(CheckpointReadError, match=r'cut\.pth: cannot read'):
         Runner.from_cfg(cfg).test()
 

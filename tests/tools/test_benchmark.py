@@ -11,7 +11,6 @@ import time
 import pytest
 import torch
 from _tiny_inference import REPO, write_tiny_config
-from mmengine.config import Config
 
 from t4v_mmaction.apis import (FusedRecognizer, count_flops, count_parameters,
                                init_recognizer, measure_throughput)

@@ -103,3 +103,34 @@ def test_an_interrupted_run_resumes_where_it_stopped(dataset, tmp_path):
     assert not osp.exists(out / 'two.mp4.part')
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert sorted(r['path'] for r in records) == ['a/one.mp4', 'two.mp4']
+
+
+def test_a_file_that_kills_the_decoder_fails_alone(dataset, tmp_path,
+                                                  monkeypatch):
+    """A decoder that dies on one file (here a SIGSEGV raised for it in the
+    worker) fails that file; every other is encoded and logged exactly
+    once, also those finished in the pool that broke."""
+    import signal
+    root, ann = dataset
+    (root / 'crash.mp4').write_bytes((root / 'two.mp4').read_bytes())
+    with open(ann, 'a') as f:
+        f.write('crash.mp4 1\n')
+    out = tmp_path / 'copies'
+    tool = _tool()
+    encode = tool.reencode_video
+
+    def dies_on_crash(src, dst, **options):  # runs in the forked workers
+        if src.endswith('crash.mp4'):
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return encode(src, dst, **options)
+
+    monkeypatch.setattr(tool, 'reencode_video', dies_on_crash)
+    # one worker: the others are finished when the pool breaks on the last
+    result = tool.main(_args(root, ann, out, '--workers', '1'))
+    assert result['copies'] == 2
+    assert result['failed']['crash.mp4'] == 'the decoder process died on it'
+    assert 'broken.mp4' in result['failed']
+    paths = [json.loads(line)['path']
+             for line in (out / tool.LOG_NAME).read_text().splitlines()]
+    assert sorted(paths) == ['a/one.mp4', 'two.mp4']
+    assert not osp.exists(out / 'crash.mp4')

@@ -66,6 +66,7 @@ from mmengine.config import Config
 from tqdm import tqdm
 
 import t4v_mmaction  # noqa: F401  (registers transforms, compat fixes)
+from t4v_mmaction.datasets.pipeline_steps import step_name
 
 VARIANTS = ('accurate', 'exact-pyav', 'efficient', 'scaled',
             'scaled-efficient', 'guarded')
@@ -109,7 +110,7 @@ class GuardedOpen:
 
     def __init__(self):
         from t4v_mmaction.datasets.decoder_guard import DecoderGuard
-        self.guard = DecoderGuard(remember=False)
+        self.guard = DecoderGuard()
 
     def __call__(self, results: dict) -> dict:
         probe = self.guard.open(results['filename'])
@@ -121,7 +122,7 @@ class GuardedOpen:
 def short_side_resize(step: dict) -> Optional[int]:
     """S of a ``Resize(scale=(-1, S))`` step, else None."""
     scale = step.get('scale')
-    if step.get('type') == 'Resize' and isinstance(
+    if step_name(step) == 'Resize' and isinstance(
             scale, (tuple, list)) and len(scale) == 2 and scale[0] == -1:
         return int(scale[1])
     return None
@@ -131,7 +132,7 @@ def variant_pipeline(pipeline: List[dict], variant: str) -> list:
     """The pipeline's transforms for ``variant`` (see the module doc)."""
     from mmaction.registry import TRANSFORMS
     steps = copy.deepcopy(list(pipeline))
-    types = [s.get('type') for s in steps]
+    types = [step_name(s) for s in steps]
     if 'DecordDecode' not in types:
         raise ValueError(f'the pipeline has no DecordDecode step: {types}')
     decode = types.index('DecordDecode')

@@ -24,10 +24,12 @@ against the source frames scaled the same way.
 """
 import argparse
 import concurrent.futures as futures
+import contextlib
 import json
 import os
 import os.path as osp
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from typing import Dict, List, Optional
 
 from tqdm import tqdm
@@ -135,14 +137,19 @@ def run(jobs: List[tuple], workers: int, log_path: str,
     while pending:
         chunk, pending = pending[:max(workers * 4, 1)], pending[max(
             workers * 4, 1):]
+        outcomes = [None] * len(chunk)
         try:
             with futures.ProcessPoolExecutor(min(workers, len(chunk))) as ex:
-                outcomes = [_finish(f.result(), job, log_path)
-                            for f, job in zip([ex.submit(_encode, j)
-                                               for j in chunk], chunk)]
-        except futures.process.BrokenProcessPool:
-            outcomes = [_isolated(job, log_path) for job in chunk]
-        results += outcomes
+                submitted = [ex.submit(_encode, job) for job in chunk]
+                for i, (future, job) in enumerate(zip(submitted, chunk)):
+                    with contextlib.suppress(BrokenProcessPool):
+                        outcomes[i] = _finish(future.result(), job, log_path)
+        except BrokenProcessPool:  # broke while submitting
+            pass
+        # the files of a pool that a decoder killed, and only those, again
+        # one process each
+        results += [_isolated(job, log_path) if outcome is None else outcome
+                    for outcome, job in zip(outcomes, chunk)]
         bar.update(len(chunk))
     bar.close()
     return results
@@ -153,7 +160,7 @@ def _isolated(job: tuple, log_path: str) -> dict:
     try:
         with futures.ProcessPoolExecutor(1) as ex:
             return _finish(ex.submit(_encode, job).result(), job, log_path)
-    except futures.process.BrokenProcessPool:
+    except BrokenProcessPool:
         return dict(path=job[0], error='the decoder process died on it')
 
 

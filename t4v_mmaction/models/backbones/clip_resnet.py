@@ -100,7 +100,8 @@ class CLIPResNet(PerFrameBackbone):
             load_state_dict_exactly(self.net, state_dict,
                                     self.source.fetch(),
                                     new_modules=('temporal', ),
-                                    target=f'{self.arch!r} ({type(self).__name__})')
+                                    target=f'{self.arch!r} '
+                                    f'({type(self).__name__})')
             MMLogger.get_current_instance().info(
                 f'CLIPResNet: loaded {self.source.describe()}')
         super().init_weights()

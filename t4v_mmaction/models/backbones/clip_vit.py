@@ -15,7 +15,7 @@ from .open_clip_visual import OpenCLIPVisual
 from .per_frame_backbone import PerFrameBackbone
 
 # open_clip VisionTransformer options this implementation computes; a
-# config that sets any other one is built by open_clip itself (OpenCLIPTower)
+# config that sets any other one is built by open_clip itself (OpenCLIPVisual)
 _NATIVE_OPTIONS = {'layers', 'width', 'head_width', 'mlp_ratio',
                    'patch_size', 'image_size'}
 
@@ -219,7 +219,8 @@ class CLIPViT(PerFrameBackbone):
                     self.positional_embedding.shape[0])
             load_state_dict_exactly(self, state_dict, self.source.fetch(),
                                     new_modules=('temporal', ),
-                                    target=f'{self.arch!r} ({type(self).__name__})')
+                                    target=f'{self.arch!r} '
+                                    f'({type(self).__name__})')
             MMLogger.get_current_instance().info(
                 f'CLIPViT: loaded {self.source.describe()}')
         super().init_weights()

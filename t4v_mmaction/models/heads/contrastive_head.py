@@ -5,7 +5,7 @@ the text embeddings of the batch's ground-truth class names with a
 symmetric contrastive loss, optionally over the batch gathered from every
 process. Evaluation scores every class like :class:`FrozenClassifierHead`.
 """
-from typing import List, Optional, Union
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -174,6 +174,12 @@ class VideoTextContrastiveHead(FrozenClassifierHead):
         return names, resolve_templates(self._encoder_templates or
                                         self.classifier_source.templates)
 
+    @property
+    def scores_classifier_rows(self) -> bool:
+        """Online, the classifier gives only the class names: its rows
+        may have any width."""
+        return getattr(self, 'text_encoder', None) is None
+
     def on_classifier_changed(self) -> None:
         """A new label set: re-tokenise the online prompts."""
         encoder = getattr(self, 'text_encoder', None)
@@ -216,9 +222,11 @@ class VideoTextContrastiveHead(FrozenClassifierHead):
 
     def classify(self, emb: torch.Tensor) -> torch.Tensor:
         """Video embeddings ``(B, D')`` -> logits ``(B, K)``."""
-        text = F.normalize(self.class_embeddings().float(), dim=-1)
-        return self.scale().to(emb.device) * F.normalize(
-            emb.float(), dim=-1) @ text.t()
+        text = self.class_embeddings()
+        with torch.autocast(emb.device.type, enabled=False):  # as the base
+            text = F.normalize(text.float(), dim=-1)
+            return self.scale().to(emb.device) * F.normalize(
+                emb.float(), dim=-1) @ text.t()
 
     def contrastive_loss(self, video: torch.Tensor, text: torch.Tensor,
                          labels: torch.Tensor) -> torch.Tensor:
@@ -242,9 +250,10 @@ class VideoTextContrastiveHead(FrozenClassifierHead):
             if self.gather:
                 v, t = gather_with_local_grad(v), gather_with_local_grad(t)
                 y = torch.cat(all_gather(y))  # (N,), N = world_size * B
-            v = F.normalize(v.float(), dim=-1)  # (N, D')
-            t = F.normalize(t.float(), dim=-1)  # (N, D')
-            logits = scale * v @ t.t()  # (N, N) video x text
+            with torch.autocast(v.device.type, enabled=False):  # fp32
+                v = F.normalize(v.float(), dim=-1)  # (N, D')
+                t = F.normalize(t.float(), dim=-1)  # (N, D')
+                logits = scale * v @ t.t()  # (N, N) video x text
             targets = same_label_targets(y)  # symmetric
             losses.append((self.loss_cls(logits, targets) +
                            self.loss_cls(logits.t(), targets)) / 2)

@@ -152,7 +152,8 @@ class FrozenClassifierHead(BaseVideoHead):
         """
         source = make_classifier_source(classifier, dim=self.embed_dim)
         dim = source.dim()
-        if dim is not None and dim != self.embed_dim:
+        if self.scores_classifier_rows and dim is not None and \
+                dim != self.embed_dim:
             raise ValueError(
                 f'the {source.describe()} is {dim}-d but this head scores '
                 f'{self.embed_dim}-d video embeddings; a classifier of '
@@ -163,8 +164,14 @@ class FrozenClassifierHead(BaseVideoHead):
         self._install(clf)
         return clf
 
+    @property
+    def scores_classifier_rows(self) -> bool:
+        """Whether video embeddings are scored against the classifier's
+        rows (so their width must be D')."""
+        return True
+
     def _install(self, clf: ClassifierFile) -> None:
-        if clf.dim != self.embed_dim:
+        if self.scores_classifier_rows and clf.dim != self.embed_dim:
             raise ValueError(
                 f'the {self.classifier_source.describe()} is {clf.dim}-d but '
                 f'this head scores {self.embed_dim}-d video embeddings')

@@ -20,4 +20,3 @@ class TokenShift(ClassTokenMixer):
         out[:, 1:, f:2 * f] = cls[:, :-1, f:2 * f]  # out_t = x_{t-1}
         out[:, :, 2 * f:] = cls[:, :, 2 * f:]
         return out
-

@@ -22,7 +22,8 @@ __all__ = [
     'checkpoint_mismatch', 'load_state_dict_exactly'
 ]
 
-#: Prefixes that wrappers add in front of a model's own keys (DDP, FSDP).
+#: Prefixes that wrappers add in front of a model's own keys (DDP's
+#: ``module.``, ``torch.compile``'s ``_orig_mod.``).
 WRAPPER_PREFIXES = ('module.', '_orig_mod.')
 
 
@@ -45,6 +46,7 @@ def strip_wrapper_prefixes(
                 key = key[len(prefix):]
         out[key] = value
     return out
+
 
 Shapes = Mapping[str, Tuple[int, ...]]
 _NUMBER = re.compile(r'(?<=\.)\d+(?=\.|$)')

@@ -526,3 +526,28 @@ def test_extract_video_features_and_lda_spec(tmp_path, cache_dir):
         clf.weight,
         build_lda_classifier(feats, labels, solver='lsqr', shrinkage='auto'))
     assert osp.dirname(clf.path) == str(cache_dir)
+
+
+def test_video_features_leave_out_unreadable_videos(tmp_path, cache_dir):
+    """With RobustVideoDataset, an unreadable video is a zero placeholder
+    at test time: LDA must not fit on it."""
+    from mmaction.registry import MODELS
+    from _tiny_video_data import make_tiny_videos
+    from t4v_mmaction.apis import extract_video_features
+    root = str(tmp_path / 'videos')
+    ann_file = make_tiny_videos(root, num_videos=6, num_classes=3,
+                                num_frames=8)
+    with open(ann_file) as f:
+        first = f.readline().split()[0]
+    open(osp.join(root, first), 'wb').close()  # now empty
+    cfg = _tiny_recognizer_cfg(root, ann_file)
+    cfg.train_dataloader.dataset.type = 'RobustVideoDataset'
+    torch.manual_seed(0)
+    checkpoint = str(tmp_path / 'recognizer.pth')
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()},
+               checkpoint)
+    feats, labels = extract_video_features(
+        cfg, checkpoint, num_per_class=2, seed=0, batch_size=2,
+        num_workers=0, progress=False, cache_dir=False)
+    assert feats.shape == (5, 32) and len(labels) == 5
+    assert np.isfinite(feats).all() and (np.abs(feats).sum(1) > 0).all()

@@ -268,3 +268,34 @@ def test_online_eval_embeddings_follow_the_weights(online_head):
     online_head.train()
     online_head.eval()
     torch.testing.assert_close(online_head.class_embeddings(), first)
+
+
+def test_online_head_takes_class_names_from_a_classifier_of_any_width(
+        online_head, tmp_path):
+    """Online, the classifier only names the classes: a file of another
+    width than the text encoder's swaps the label set (zero-shot)."""
+    from t4v_mmaction.models.classifiers import save_classifier
+    other = NAMES[:3]
+    path = str(tmp_path / 'names.pth')
+    save_classifier(path, torch.randn(3, 8), dict(class_names=other))
+    online_head.eval()
+    try:
+        online_head.set_classifier(path)
+        assert online_head.class_names == other
+        assert online_head.class_embeddings().shape == (3, 384)
+        assert online_head(seeded(2, 3, 16)).shape == (2, 3)
+    finally:
+        online_head.set_classifier(
+            dict(type='lm', class_names=NAMES, templates=['{}'],
+                 cache_dir=str(tmp_path / 'cache')))
+
+
+def test_contrastive_logits_are_fp32_under_autocast(tmp_path):
+    head = build_head(tmp_path, num_classes=4, dim=8).eval()
+    feats = seeded(2, 3, 8)
+    reference = head(feats)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        scores = head(feats)
+        loss = head.train().loss(feats, samples([0, 1]))['loss_cls']
+    assert scores.dtype == loss.dtype == torch.float32
+    torch.testing.assert_close(scores, reference, atol=1e-5, rtol=1e-5)

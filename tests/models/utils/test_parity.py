@@ -382,6 +382,21 @@ def test_cli_refuses_unsafe_pickles(tmp_path, tool):
     assert 'Nothing from the file was executed' in str(err.value.code)
 
 
+def test_cli_refuses_non_finite_weights(ref, tmp_path, tool):
+    """A diverged run's checkpoint: the converter names the tensor and
+    writes nothing."""
+    src = save_original(ref, 'ttrans', tmp_path / 'orig.pt')
+    ckpt = torch.load(src, map_location='cpu', weights_only=True)
+    name = next(k for k, v in ckpt['model_state_dict'].items()
+                if v.is_floating_point() and 'mask' not in k)
+    ckpt['model_state_dict'][name].view(-1)[0] = float('nan')
+    torch.save(ckpt, src)
+    dst = tmp_path / 'converted.pth'
+    with pytest.raises(SystemExit) as err:
+        tool.main([src, str(dst)])
+    assert 'NaN' in str(err.value.code) and not dst.exists()
+
+
 def test_cli_checks_the_original_ttrans_head_count(tmp_path, tool):
     """Same shapes, different function: the original T-Trans of ViT-B/16 has
     8 heads, so a model with 16 must be refused."""

@@ -1,8 +1,11 @@
 """Agreement of the faster settings with fp32 on real clips (``--videos``):
 the clips are loaded here and classified by the workers."""
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 from .process import WorkerProcess
+
+if TYPE_CHECKING:  # for the annotations; imported where it is used
+    import torch
 
 # CLIP's normalisation, on 0..255 pixels
 MEAN = (122.771, 116.746, 104.094)
