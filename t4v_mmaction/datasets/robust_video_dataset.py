@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import os.path as osp
 from fractions import Fraction
+from multiprocessing.context import get_spawning_popen
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -288,6 +289,20 @@ class RobustVideoDataset(VideoDataset):
                 sample.set_metainfo({SKIPPED_KEY: self._pending})
                 self._pending = []
         return data
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if get_spawning_popen() is None and self._readable is not None:
+            # a copy, not a worker starting: flags in memory of its own
+            state['_readable'] = bytes(self._readable)
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get('_readable'), bytes):
+            flags = state['_readable']
+            state['_readable'] = multiprocessing.RawArray('b', len(flags))
+            state['_readable'][:] = flags
+        self.__dict__.update(state)
 
     def _decoder_crash(self, idx: int, filename: str) -> Optional[str]:
         """Why opening ``filename`` crashes the decoder, or None. A file

@@ -9,11 +9,13 @@ from the uninterrupted run's. Here Python's, NumPy's and torch's (CPU)
 generators are seeded for each sample and restored afterwards (in the main
 process, with ``num_workers=0``, the model's own randomness is untouched).
 The epoch reaches workers through shared memory, which a hook sets at the
-start of every epoch (``ExactResumeHook``).
+start of every epoch (``ExactResumeHook``); a copy of the object (pickled
+or deep-copied other than to start a worker) has memory of its own.
 """
 import contextlib
 import multiprocessing
 import random
+from multiprocessing.context import get_spawning_popen
 from typing import Iterator, Optional
 
 import numpy as np
@@ -33,6 +35,17 @@ class SampleSeeds:
     def __init__(self):
         self.seed: Optional[int] = None
         self._epoch = multiprocessing.RawValue('q', 0)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if get_spawning_popen() is None:  # a copy, not a worker starting:
+            state['_epoch'] = self.epoch  # memory of its own
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state['_epoch'], int):
+            state['_epoch'] = multiprocessing.RawValue('q', state['_epoch'])
+        self.__dict__.update(state)
 
     @property
     def epoch(self) -> int:

@@ -267,3 +267,27 @@ def test_guard_opens_each_readable_file_once_per_run(data, tmp_path,
             pass
     opened = calls.read_text().splitlines()
     assert len(opened) == len(set(opened)) == NUM_GOOD
+
+
+@pytest.mark.parametrize('context', ['spawn', 'forkserver'])
+def test_guarded_dataset_copies_and_starts_workers_any_way(data, context):
+    """The shared flags do not stop a dataset from being copied, pickled or
+    sent to workers that are not forked."""
+    import copy
+    import pickle
+    from mmengine.dataset import pseudo_collate
+    from torch.utils.data import DataLoader
+    root, mixed = data
+    dataset = RobustVideoDataset(
+        mixed, Config.fromfile(TINY_CFG).pipeline,
+        data_prefix=dict(video=root), test_mode=True)
+    dataset[0]
+    for clone in (copy.deepcopy(dataset),
+                  pickle.loads(pickle.dumps(dataset))):
+        assert clone[0]['inputs'].shape == dataset[0]['inputs'].shape
+    loader = DataLoader(dataset, batch_size=1, num_workers=1,
+                        multiprocessing_context=context,
+                        collate_fn=pseudo_collate)
+    failed = sum(bool(batch['data_samples'][0].get('read_failed'))
+                 for batch in loader)
+    assert failed == len(CRASHERS)

@@ -9,7 +9,7 @@ from mmengine.logging import MMLogger
 from ..temporal_mixers import TemporalConv1d
 from ..utils.clip_source import resolve_clip_source
 from ..utils.state_dict import load_state_dict_exactly, strip_prefix
-from .clip_vit import new_backbone
+from .clip_vit import modified_resnet_config, new_backbone
 from .per_frame_backbone import PerFrameBackbone
 
 
@@ -66,8 +66,7 @@ class CLIPResNet(PerFrameBackbone):
         # the ResNet has no GELU: the activation decision is moot here
         self.source = resolve_clip_source(arch, pretrained)
         cfg = self.source.vision_cfg
-        if not isinstance(cfg.get('layers'), (list, tuple)) or \
-                cfg.get('timm_model_name'):
+        if not modified_resnet_config(cfg):
             raise ValueError(f'{arch!r} is not a CLIP ResNet '
                              '(ModifiedResNet); use CLIPViT for a ViT')
         self.arch, self.pretrained = arch, pretrained

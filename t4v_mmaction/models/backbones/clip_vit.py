@@ -155,7 +155,7 @@ class CLIPViT(PerFrameBackbone):
         super().__init__(output_format, init_cfg=init_cfg)
         self.source = resolve_clip_source(arch, pretrained, quick_gelu)
         cfg = self.source.vision_cfg
-        if isinstance(cfg.get('layers'), (list, tuple)):
+        if modified_resnet_config(cfg):
             raise ValueError(f'{arch!r} is a CLIP ResNet; use CLIPResNet')
         self.arch, self.pretrained = arch, pretrained
         self.num_frames = num_frames
