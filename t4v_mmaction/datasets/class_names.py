@@ -23,7 +23,7 @@ import os
 import unicodedata
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from .text_file import TextFileError, read_lines
+from .text_file import TextFileError, parse_index, read_lines
 
 __all__ = [
     'ClassNames', 'load_class_names', 'resolve_class_names', 'comparable_name'
@@ -160,14 +160,10 @@ def _parse_csv(path: str, rows: List[Tuple[int, str]]) -> ClassNames:
                 f'{path}:{line}: expected 2 fields (id,name), got '
                 f'{len(fields)}: {fields!r}; quote names that hold commas')
         raw_id, name = fields
-        raw_id = raw_id.strip()
-        if raw_id.startswith('-') and raw_id[1:].isascii() and \
-                raw_id[1:].isdigit():
-            raise ValueError(f'{path}:{line}: negative class id {raw_id}')
-        if not (raw_id.isascii() and raw_id.isdigit()):
-            raise ValueError(f'{path}:{line}: class id {raw_id!r} is not an '
-                             'integer (ASCII digits 0-9)')
-        class_id = int(raw_id)
+        try:
+            class_id = parse_index(raw_id.strip(), 'class id')
+        except ValueError as err:
+            raise ValueError(f'{path}:{line}: {err}') from None
         if class_id in by_id:
             raise ValueError(f'{path}:{line}: class id {class_id} repeated '
                              f'(first on line {by_id[class_id][0]})')

@@ -29,11 +29,12 @@ def array_pipeline_cfg(pipeline: Sequence[dict]) -> List[dict]:
     resizing and cropping stay exactly those of the file pipeline.
 
     Args:
-        pipeline (Sequence[dict]): A test pipeline that decodes a video file.
+        pipeline (Sequence): A test pipeline that decodes a video file
+            (config dicts, or built transforms, which are kept as they are).
 
     Returns:
-        list[dict]: The pipeline for ``dict(array=frames, total_frames=T,
-        ...)`` inputs.
+        list: The pipeline for ``dict(array=frames, total_frames=T, ...)``
+        inputs.
 
     Raises:
         ValueError: If the pipeline has no decoding step.
@@ -57,13 +58,8 @@ def array_pipeline_cfg(pipeline: Sequence[dict]) -> List[dict]:
 
 
 def array_pipeline(transforms: Sequence) -> List:
-    """:func:`array_pipeline_cfg` for built transforms (a dataset's)."""
+    """:func:`array_pipeline_cfg` for built transforms (a dataset's), with
+    ``ArrayDecode`` built."""
     from mmaction.registry import TRANSFORMS
-    steps = []
-    for transform in transforms:
-        name = step_name(transform)
-        if name in INIT_STEPS:
-            continue
-        steps.append(TRANSFORMS.build(dict(type='ArrayDecode'))
-                     if name in DECODE_STEPS else transform)
-    return steps
+    return [TRANSFORMS.build(step) if isinstance(step, dict) else step
+            for step in array_pipeline_cfg(transforms)]

@@ -1,11 +1,12 @@
-"""Reading text files line by line: UTF-8, ``\\n`` / ``\\r\\n`` line ends.
+"""Reading text files line by line: UTF-8, ``\\n`` / ``\\r\\n`` line ends;
+and their integer fields.
 
 The one reader behind annotation lists and class-name files.
 """
 import codecs
 from typing import List, Tuple
 
-__all__ = ['TextFileError', 'decode_utf8', 'read_lines']
+__all__ = ['TextFileError', 'decode_utf8', 'read_lines', 'parse_index']
 
 
 class TextFileError(ValueError):
@@ -61,3 +62,19 @@ def read_lines(path: str) -> List[Tuple[int, str]]:
         lines.pop()
     return [(i, line[:-1] if line.endswith('\r') else line)
             for i, line in enumerate(lines, 1)]
+
+
+def parse_index(field: str, what: str) -> int:
+    """A non-negative integer in ASCII digits only (``int()`` would also
+    take ``'1_0'``, ``'+1'``, ``'１'`` or Arabic-Indic digits).
+
+    Raises:
+        ValueError: ``negative {what} -1`` or ``{what} 'x' is not an
+            integer (ASCII digits 0-9)``.
+    """
+    if field.startswith('-') and field[1:].isascii() and field[1:].isdigit():
+        raise ValueError(f'negative {what} {field}')
+    if not (field.isascii() and field.isdigit()):
+        raise ValueError(f'{what} {field[:40]!r} is not an integer (ASCII '
+                         'digits 0-9)')
+    return int(field)

@@ -11,6 +11,7 @@ import re
 from typing import List, NamedTuple, Sequence, Union
 
 from .annotation import AnnotationError, read_text_lines
+from .text_file import parse_index
 
 __all__ = ['VideoListEntry', 'parse_video_list']
 
@@ -35,15 +36,11 @@ class VideoListEntry(NamedTuple):
 
 
 def _parse_label(path: str, lineno: int, field: str) -> int:
-    """A label: ASCII digits only (``int()`` would also take ``'1_0'``,
-    ``'+1'``, ``'１'`` or Arabic-Indic digits)."""
-    if field.startswith('-') and field[1:].isascii() and field[1:].isdigit():
-        raise AnnotationError(path, f'negative label {field}', lineno)
-    if not (field.isascii() and field.isdigit()):
-        raise AnnotationError(
-            path, f'label {field[:40]!r} is not an integer (ASCII digits '
-            '0-9)', lineno)
-    return int(field)
+    """A label (:func:`~.text_file.parse_index`)."""
+    try:
+        return parse_index(field, 'label')
+    except ValueError as err:
+        raise AnnotationError(path, str(err), lineno) from None
 
 
 def parse_video_list(path: str,

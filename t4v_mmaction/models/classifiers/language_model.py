@@ -21,7 +21,8 @@ from t4v_mmaction.registry import CLASSIFIERS
 from t4v_mmaction.utils import path_sha256
 from .base import BaseClassifier
 from .templates import (TemplatesType, add_template_arguments,
-                        ensemble_templates, resolve_templates)
+                        check_distinct_prompts, ensemble_templates,
+                        resolve_templates)
 
 __all__ = [
     'LanguageModelClassifier', 'LMTextEncoder', 'build_lm_classifier',
@@ -122,20 +123,9 @@ class LMTextEncoder(nn.Module):
         tokens = tokenizer(prompts, padding=True, truncation=True,
                            max_length=self.max_length, return_tensors='pt')
         ids = tokens['input_ids'].view(len(templates), K, -1)  # (P, K, L)
-        for p, template in enumerate(templates):
-            seen = {}
-            for k in range(K):
-                row = tuple(ids[p, k].tolist())
-                if row in seen:
-                    j = seen[row]
-                    raise ValueError(
-                        f'{names.where(k)}: class {names[k]!r} and '
-                        f'{names[j]!r} ({names.where(j)}) give the same '
-                        f'tokens in the prompt {template!r} (after the '
-                        f"tokenizer's cleaning and max_length="
-                        f'{self.max_length}), so the classifier cannot tell '
-                        'them apart; rename one')
-                seen[row] = k
+        check_distinct_prompts(
+            names, templates, ids,
+            f'cleans the text and cuts at max_length={self.max_length}')
         device = next(self.model.parameters()).device
         self.register_buffer('input_ids', ids.to(device), persistent=False)
         self.register_buffer(

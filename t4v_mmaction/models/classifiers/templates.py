@@ -92,6 +92,34 @@ def _read_template_file(path: str) -> List[str]:
     return templates
 
 
+def check_distinct_prompts(names, templates: Sequence[str],
+                           ids: torch.Tensor, tokenizer_does: str) -> None:
+    """Refuse two classes whose prompts tokenise alike: the classifier
+    could not tell them apart.
+
+    Args:
+        names (ClassNames): The K class names (their files and lines).
+        templates (Sequence[str]): The P templates.
+        ids (torch.Tensor): ``(P, K, L)`` token ids of each prompt.
+        tokenizer_does (str): What the tokenizer does to text, for the
+            message (e.g. ``'cuts at 77 tokens'``).
+
+    Raises:
+        ValueError: Naming both classes and the template.
+    """
+    for p, template in enumerate(templates):
+        seen = {}
+        for k, row in enumerate(ids[p].tolist()):
+            j = seen.setdefault(tuple(row), k)
+            if j != k:
+                raise ValueError(
+                    f'{names.where(k)}: class {names[k]!r} and '
+                    f'{names[j]!r} ({names.where(j)}) give the same tokens '
+                    f'in the prompt {template!r} (the tokenizer '
+                    f'{tokenizer_does}), so the classifier cannot tell them '
+                    'apart; rename one')
+
+
 def ensemble_templates(embeddings: torch.Tensor,
                        ensemble: str = 'normalized_mean') -> torch.Tensor:
     """Fuse per-template class embeddings into one row per class.

@@ -32,7 +32,8 @@ from ..utils.clip_source import CLIPSource, resolve_clip_source
 from ..utils.state_dict import load_state_dict_exactly
 from .base import BaseClassifier
 from .templates import (TemplatesType, add_template_arguments,
-                        ensemble_templates, resolve_templates)
+                        check_distinct_prompts, ensemble_templates,
+                        resolve_templates)
 
 __all__ = [
     'TextClassifier', 'build_text_classifier', 'load_text_tower',
@@ -103,19 +104,9 @@ def tokenize_prompts(tokenizer, names: ClassNames,
                 f'the prompt of class {i % K} ({names[i % K]!r}, template '
                 f'{templates[i // K]!r}) is longer than the {context}-token '
                 'context and was truncated')
-    for p, template in enumerate(templates):
-        seen = {}
-        for k in range(K):
-            row = tuple(tokens[p * K + k].tolist())
-            if row in seen:
-                j = seen[row]
-                raise ValueError(
-                    f'{names.where(k)}: class {names[k]!r} and '
-                    f'{names[j]!r} ({names.where(j)}) give the same tokens '
-                    f'in the prompt {template!r} (the tokenizer cleans case '
-                    f'and spacing, and cuts at {context} tokens), so the '
-                    'text classifier cannot tell them apart; rename one')
-            seen[row] = k
+    check_distinct_prompts(
+        names, templates, tokens.view(len(templates), K, -1),
+        f'cleans case and spacing, and cuts at {context} tokens')
     return tokens
 
 
