@@ -19,6 +19,7 @@ or infinite values are refused by name
 """
 import functools
 import pickle
+from typing import Tuple
 
 import numpy as np
 import torch
@@ -32,6 +33,18 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
 
 class CheckpointReadError(RuntimeError):
     """A checkpoint file cannot be read (truncated, corrupt, not one)."""
+
+
+def load_error(err: BaseException) -> Tuple[bool, str]:
+    """What a failed ``torch.load(weights_only=True)`` says: whether the file
+    holds Python objects outside the allow-list (code could run: unsafe),
+    and the informative line of torch's message, without its boilerplate."""
+    text = str(err)
+    unsafe = isinstance(err, pickle.UnpicklingError) and \
+        'Unsupported global' in text
+    text = text.split('WeightsUnpickler error:', 1)[-1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return unsafe, lines[0] if lines else type(err).__name__
 
 
 def _history_buffer_reduce(self):
@@ -65,23 +78,22 @@ def _refuse_unsafe(load):
             checkpoint = load(filename, *args, **kwargs)
         except (FileNotFoundError, UnsafeCheckpointError):
             raise
-        except pickle.UnpicklingError as err:
-            raise UnsafeCheckpointError(
-                f'Refusing to load {filename!r}: it holds Python objects '
-                'outside the safe-loading allow-list, and unpickling them '
-                'could run arbitrary code. Nothing from the file was '
-                'executed. If it is an older mmengine checkpoint you '
-                'trust, convert it once with '
-                '`python tools/misc/trust_checkpoint.py SRC DST '
-                '--yes-i-trust-this-file`.\n'
-                f'torch said: {(str(err).splitlines() or [""])[0]}') from err
         except Exception as err:  # torch raises many types for bad files
-            first = str(err).strip().splitlines()
+            unsafe, detail = load_error(err)
+            if unsafe:
+                raise UnsafeCheckpointError(
+                    f'Refusing to load {filename!r}: it holds Python objects '
+                    'outside the safe-loading allow-list, and unpickling '
+                    'them could run arbitrary code. Nothing from the file '
+                    'was executed. If it is an older mmengine checkpoint you '
+                    'trust, convert it once with '
+                    '`python tools/misc/trust_checkpoint.py SRC DST '
+                    f'--yes-i-trust-this-file`.\ntorch said: {detail}'
+                ) from err
             raise CheckpointReadError(
                 f'{filename}: cannot read this checkpoint; the file is '
                 'truncated, corrupt or not a checkpoint '
-                f'({type(err).__name__}: {first[0] if first else ""})'
-            ) from err
+                f'({type(err).__name__}: {detail})') from err
         weights = checkpoint.get('state_dict', checkpoint) if isinstance(
             checkpoint, dict) else {}
         check_finite(weights if isinstance(weights, dict) else {},

@@ -12,7 +12,6 @@ too. Nothing here ever unpickles with ``weights_only=False``.
 """
 import os
 import os.path as osp
-import pickle
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -196,33 +195,22 @@ def save_classifier(path: str,
     return clf
 
 
-def _unpickler_detail(err: Exception) -> str:
-    text = str(err)
-    marker = 'WeightsUnpickler error:'
-    if marker in text:
-        text = text.split(marker, 1)[1]
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else repr(err)
-
-
 def _torch_load(path: str):
+    """The file's object, read as any weights file is
+    (:func:`~t4v_mmaction.models.utils.weights_file.load_weights_file`),
+    with its errors as :class:`ClassifierFormatError`."""
+    from t4v_mmaction.compat import UnsafeCheckpointError
+    from ..utils.weights_file import WeightsFileError, load_weights_file
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        detail = _unpickler_detail(err)
-        if 'Unsupported global' in detail:
-            raise ClassifierFormatError(
-                f'{path}: refusing to load it: it holds Python objects '
-                "outside torch's weights_only allow-list (nothing from the "
-                'file was executed). Save the classifier as a tensor or with '
-                f'save_classifier. torch said: {detail}') from err
+        return load_weights_file(path)
+    except UnsafeCheckpointError as err:
         raise ClassifierFormatError(
-            f'{path}: not a torch.save file (unpickling failed: {detail})'
-        ) from err
-    except Exception as err:  # torch raises many types for garbage input
+            f'{err} Save the classifier as a tensor or with '
+            'save_classifier.') from err
+    except WeightsFileError as err:
         raise ClassifierFormatError(
-            f'{path}: not a torch.save file ({type(err).__name__}: '
-            f'{_unpickler_detail(err)})') from err
+            str(err).replace('cannot read it as weights',
+                             'not a torch.save file', 1)) from err
 
 
 def read_classifier(path: str) -> ClassifierFile:

@@ -17,12 +17,12 @@ the tensor).
 """
 import os
 import os.path as osp
-import pickle
 from typing import Dict
 
 import torch
 
 from t4v_mmaction.compat import UnsafeCheckpointError
+from t4v_mmaction.compat.safe_checkpoint import load_error
 from t4v_mmaction.utils import check_finite
 from .state_dict import strip_wrapper_prefixes
 from .torchscript_archive import (is_torchscript_archive,
@@ -36,11 +36,6 @@ _STATE_DICT_KEYS = ('state_dict', 'model_state_dict', 'model', 'module')
 
 class WeightsFileError(ValueError):
     """A file cannot be read as weights (truncated, not a checkpoint)."""
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def load_weights_file(path: str) -> object:
@@ -66,17 +61,18 @@ def load_weights_file(path: str) -> object:
         return torch.load(path, map_location='cpu', weights_only=True)
     except UnsafeCheckpointError:
         raise
-    except pickle.UnpicklingError as err:
-        raise UnsafeCheckpointError(
-            f'{path}: refusing to load it: it holds Python objects outside '
-            "torch's weights_only allow-list, and unpickling them could run "
-            'code. Nothing from the file was executed. torch said: '
-            f'{_first_line(err)}') from err
     except Exception as err:  # torch and zipfile raise many types
+        unsafe, detail = load_error(err)
+        if unsafe:
+            raise UnsafeCheckpointError(
+                f'{path}: refusing to load it: it holds Python objects '
+                "outside torch's weights_only allow-list, and unpickling them "
+                'could run code. Nothing from the file was executed. torch '
+                f'said: {detail}') from err
         raise WeightsFileError(
             f'{path}: cannot read it as weights; the file is truncated, '
             f'corrupt or not a checkpoint ({type(err).__name__}: '
-            f'{_first_line(err)})') from err
+            f'{detail})') from err
 
 
 def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
