@@ -6,10 +6,10 @@ from typing import List, Sequence, Tuple, Union
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from t4v_mmaction.datasets.pipeline_steps import array_pipeline_cfg
+from t4v_mmaction.datasets.pipeline_steps import (array_pipeline_cfg,
+                                                  run_on_black_video)
 
 __all__ = [
     'get_test_pipeline', 'array_pipeline_cfg', 'pipeline_inputs',
@@ -17,6 +17,8 @@ __all__ = [
 ]
 
 VideoType = Union[str, os.PathLike, np.ndarray, torch.Tensor, Sequence]
+#: The keys a test pipeline needs besides the video.
+_UNLABELLED = dict(label=-1, start_index=0, modality='RGB')
 
 
 def get_test_pipeline(cfg: Config) -> List[dict]:
@@ -76,15 +78,9 @@ def pipeline_inputs(video: VideoType) -> Tuple[dict, bool]:
         path = os.fspath(video)
         if not osp.isfile(path):
             raise FileNotFoundError(f'video file not found: {path}')
-        return dict(
-            filename=path, label=-1, start_index=0, modality='RGB'), False
+        return dict(filename=path, **_UNLABELLED), False
     frames = _as_frames(video)
-    return dict(
-        array=frames,
-        total_frames=len(frames),
-        label=-1,
-        start_index=0,
-        modality='RGB'), True
+    return dict(array=frames, total_frames=len(frames), **_UNLABELLED), True
 
 
 def get_input_shape(cfg: Config,
@@ -106,7 +102,6 @@ def get_input_shape(cfg: Config,
         ``NCTHW`` (V views = clips x crops).
     """
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    frames = np.zeros((num_frames, *frame_size, 3), dtype=np.uint8)
-    data, _ = pipeline_inputs(frames)
-    pipeline = Compose(array_pipeline_cfg(get_test_pipeline(cfg)))
-    return tuple(pipeline(data)['inputs'].shape)
+    data = run_on_black_video(get_test_pipeline(cfg), _UNLABELLED,
+                              frame_size, num_frames)
+    return tuple(data['inputs'].shape)

@@ -106,9 +106,7 @@ def main() -> None:
         try:
             reply, payload = server.answer(*request)
         except Exception as err:  # answered, the process lives on
-            first = str(err).strip().splitlines()
-            reply = dict(error=f'{type(err).__name__}: '
-                         f'{first[0] if first else ""}')
+            reply = dict(error=server.video_probe.describe_error(err))
             payload = b''
         write_message(stdout, reply, payload)
 

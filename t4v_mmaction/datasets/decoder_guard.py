@@ -20,20 +20,19 @@ import os
 import os.path as osp
 import select
 import signal
-import struct
 import subprocess
 import sys
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
+from .decoder_child import HEADER, write_message
 from .video_probe import VideoProbe
 
 __all__ = ['DecoderCrash', 'DecoderGuard']
 
 _DIED = 'the decoder died with'
 _CHILD = osp.join(osp.dirname(osp.abspath(__file__)), 'decoder_child.py')
-_HEADER = struct.Struct('>II')  # as decoder_child.HEADER
 
 
 class DecoderCrash(RuntimeError):
@@ -175,15 +174,12 @@ class DecoderGuard:
         """``(reply, payload)``; :class:`DecoderCrash` if the child dies or
         does not answer in time."""
         proc = self._child()
-        data = json.dumps(request).encode()
         try:
-            proc.stdin.write(_HEADER.pack(len(data), len(payload)) + data +
-                             payload)
-            proc.stdin.flush()
+            write_message(proc.stdin, request, payload)
             ready, _, _ = select.select([proc.stdout], [], [], self.timeout)
-            head = proc.stdout.read(_HEADER.size) if ready else None
-            if head is not None and len(head) == _HEADER.size:
-                size, payload_size = _HEADER.unpack(head)
+            head = proc.stdout.read(HEADER.size) if ready else None
+            if head is not None and len(head) == HEADER.size:
+                size, payload_size = HEADER.unpack(head)
                 reply = json.loads(proc.stdout.read(size))
                 return reply, _read_exactly(proc.stdout, payload_size)
         except (BrokenPipeError, OSError, ValueError):

@@ -1,9 +1,12 @@
 """Pipeline steps by role: the steps that open a video file, and those that
-decode its frames; a pipeline rewritten for frames held in memory."""
-from typing import List, Sequence
+decode its frames; a pipeline rewritten for frames held in memory, and run
+on a synthetic video to learn the shape of what it produces."""
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
 
 __all__ = ['INIT_STEPS', 'DECODE_STEPS', 'step_name', 'array_pipeline_cfg',
-           'array_pipeline']
+           'array_pipeline', 'run_on_black_video']
 
 # Steps that open a video file, and steps that decode its frames.
 INIT_STEPS = ('DecordInit', 'OpenCVInit', 'PyAVInit', 'PIMSInit',
@@ -63,3 +66,24 @@ def array_pipeline(transforms: Sequence) -> List:
     from mmaction.registry import TRANSFORMS
     return [TRANSFORMS.build(step) if isinstance(step, dict) else step
             for step in array_pipeline_cfg(transforms)]
+
+
+def run_on_black_video(pipeline: Sequence,
+                       info: Optional[dict] = None,
+                       frame_size: Tuple[int, int] = (256, 340),
+                       num_frames: int = 64) -> dict:
+    """A file pipeline's output for a black video held in memory (see
+    :func:`array_pipeline`): the shape of its ``inputs`` without any video,
+    every sampler, crop and ``FormatShape`` accounted for.
+
+    Args:
+        pipeline (Sequence): Config dicts or built transforms.
+        info (dict, optional): Other input keys (``label``, ...).
+        frame_size (tuple[int, int]): ``(H, W)`` of the video. Defaults to
+            ``(256, 340)`` (Kinetics' short side 256).
+        num_frames (int): Its length. Defaults to 64.
+    """
+    from mmengine.dataset import Compose
+    frames = np.zeros((num_frames, *frame_size, 3), dtype=np.uint8)
+    results = dict(info or {}, array=frames, total_frames=num_frames)
+    return Compose(array_pipeline(pipeline))(results)

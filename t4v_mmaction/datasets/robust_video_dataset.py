@@ -19,7 +19,7 @@ from mmaction.structures import ActionDataSample
 from .annotation import AnnotationError, read_text_lines
 from .class_names import load_class_names
 from .decoder_guard import DecoderGuard
-from .pipeline_steps import array_pipeline, step_name
+from .pipeline_steps import run_on_black_video, step_name
 from .sample_seeds import SampleSeeds
 from .video_list import parse_video_list
 from .video_probe import describe_error
@@ -35,10 +35,6 @@ SKIPPED_KEY = 'skipped_videos'
 FAILED_KEY = 'read_failed'
 # The steps that open a video with the decoder DecoderGuard probes with.
 GUARDED_STEPS = ('DecordInit', )
-# Test mode: the synthetic video that gives a placeholder its input shape
-# (frames, (height, width)), Kinetics-like.
-_SYNTHETIC_FRAMES = 64
-_SYNTHETIC_SIZE = (256, 340)
 
 
 class BrokenVideoLimitError(RuntimeError):
@@ -354,12 +350,8 @@ class RobustVideoDataset(VideoDataset):
         a synthetic black video run through the pipeline (its decoding
         replaced by ``ArrayDecode``), so no readable video is needed."""
         if self._template is None:
-            frames = np.zeros((_SYNTHETIC_FRAMES, *_SYNTHETIC_SIZE, 3),
-                              dtype=np.uint8)
-            info = dict(self.get_data_info(idx), array=frames,
-                        total_frames=_SYNTHETIC_FRAMES)
-            data = Compose(array_pipeline(self.pipeline.transforms))(info)
-            self._remember_shape(data)
+            self._remember_shape(run_on_black_video(
+                self.pipeline.transforms, self.get_data_info(idx)))
         return self._template
 
     def _remember_shape(self, data) -> None:
