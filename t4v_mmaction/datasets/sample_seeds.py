@@ -21,7 +21,14 @@ from typing import Iterator, Optional
 import numpy as np
 import torch
 
-__all__ = ['SampleSeeds']
+__all__ = ['SampleSeeds', 'derive_seed']
+
+
+def derive_seed(*keys: int) -> int:
+    """A 32-bit seed that depends only on the non-negative integer ``keys``
+    (NumPy's ``SeedSequence``)."""
+    return int(np.random.SeedSequence(
+        [int(k) % 2**63 for k in keys]).generate_state(1)[0])
 
 
 class SampleSeeds:
@@ -58,9 +65,7 @@ class SampleSeeds:
         """The 32-bit seed of one sample (None without ``seed``)."""
         if self.seed is None:
             return None
-        return int(np.random.SeedSequence(
-            [int(self.seed) % 2**63, self.epoch, int(index),
-             attempt]).generate_state(1)[0])
+        return derive_seed(self.seed, self.epoch, index, attempt)
 
     @contextlib.contextmanager
     def sample(self, index: int, attempt: int = 0) -> Iterator[None]:

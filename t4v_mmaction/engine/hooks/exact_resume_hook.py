@@ -8,6 +8,7 @@ from mmengine.hooks import Hook
 
 from mmaction.registry import HOOKS
 from t4v_mmaction.datasets.robust_video_dataset import find_robust_datasets
+from t4v_mmaction.datasets.sample_seeds import derive_seed
 
 
 @HOOKS.register_module()
@@ -53,8 +54,7 @@ class ExactResumeHook(Hook):
 
 def seed_generators(seed: int, step: int) -> None:
     """Seed Python's, NumPy's and torch's generators from ``(seed, step)``."""
-    value = int(np.random.SeedSequence(
-        [int(seed) % 2**63, int(step)]).generate_state(1)[0])
+    value = derive_seed(seed, step)
     random.seed(value)
     np.random.seed(value)
     torch.manual_seed(value)  # every device's generator too
