@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-__all__ = ['copy_size', 'reencode_video']
+__all__ = ['copy_size', 'reencode_video', 'copies_summary']
 
 
 def copy_size(width: int, height: int,
@@ -105,3 +105,16 @@ def reencode_video(src: str,
                 src_bytes=os.path.getsize(src),
                 dst_bytes=osp.getsize(dst),
                 psnr=float(np.mean(psnr)) if psnr else None)
+
+
+def copies_summary(records: List[dict]) -> dict:
+    """What :func:`reencode_video` records of several copies add up to:
+    ``size_ratio`` (the copies' bytes over the sources'), ``psnr_mean``,
+    ``psnr_min`` (None where nothing was measured)."""
+    src = sum(r['src_bytes'] for r in records)
+    psnr = [r['psnr'] for r in records if r.get('psnr') is not None]
+    return dict(
+        size_ratio=sum(r['dst_bytes'] for r in records) / src if src else
+        None,
+        psnr_mean=sum(psnr) / len(psnr) if psnr else None,
+        psnr_min=min(psnr) if psnr else None)

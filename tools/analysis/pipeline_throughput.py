@@ -323,7 +323,7 @@ def loader_throughput(pipeline: List[dict], videos: List[str],
     from t4v_mmaction.datasets import RobustVideoDataset
     transforms = variant_pipeline(pipeline, variant)
     if normalize is not None:
-        at = [type(t).__name__ for t in transforms].index('FormatShape')
+        at = [step_name(t) for t in transforms].index('FormatShape')
         transforms.insert(at, FloatNormalize(*normalize))
     with tempfile.TemporaryDirectory(prefix='t4v_loader_') as tmp:
         ann = osp.join(tmp, 'list.txt')
@@ -455,18 +455,14 @@ def _normalization(cfg: Config) -> Optional[tuple]:
 def make_copies(videos: List[str], out_dir: str, gop: int,
                 short_side: Optional[int]) -> tuple:
     """Re-encoded copies (same order) and their size ratio and PSNR."""
-    from t4v_mmaction.datasets.reencode import reencode_video
+    from t4v_mmaction.datasets.reencode import copies_summary, reencode_video
     copies, records = [], []
     for i, video in enumerate(videos):
         copy = osp.join(out_dir, f'g{gop}_{i}_{osp.basename(video)}')
         records.append(reencode_video(video, copy, short_side, gop))
         copies.append(copy)
-    size = sum(r['dst_bytes'] for r in records) / sum(
-        r['src_bytes'] for r in records)
-    psnr = [r['psnr'] for r in records if r['psnr'] is not None]
-    return copies, dict(gop=gop, short_side=short_side, size_ratio=size,
-                        psnr_mean=statistics.mean(psnr) if psnr else None,
-                        psnr_min=min(psnr) if psnr else None)
+    return copies, dict(gop=gop, short_side=short_side,
+                        **copies_summary(records))
 
 
 def main(argv=None):

@@ -34,7 +34,7 @@ from typing import Dict, List, Optional
 
 from tqdm import tqdm
 
-from t4v_mmaction.datasets.reencode import reencode_video
+from t4v_mmaction.datasets.reencode import copies_summary, reencode_video
 from t4v_mmaction.datasets.video_list import parse_video_list
 
 LOG_NAME = 'reencode_log.jsonl'
@@ -175,14 +175,10 @@ def _finish(record: dict, job: tuple, log_path: str) -> dict:
 
 def summary(records: List[dict]) -> dict:
     good = [r for r in records if 'error' not in r]
-    src = sum(r['src_bytes'] for r in good)
-    psnr = [r['psnr'] for r in good if r.get('psnr') not in (None, )]
     return dict(
         copies=len(good),
         failed={r['path']: r['error'] for r in records if 'error' in r},
-        size_ratio=(sum(r['dst_bytes'] for r in good) / src) if src else None,
-        psnr_mean=sum(psnr) / len(psnr) if psnr else None,
-        psnr_min=min(psnr) if psnr else None)
+        **copies_summary(good))
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
