@@ -62,16 +62,21 @@ def probe_all(paths: List[str], min_frames: int,
     """Probe every path (in order) in ``workers`` disposable processes
     (:class:`DecoderGuard`): a file that crashes the decoder kills only the
     process probing it, and is reported."""
-    local = threading.local()
+    local, guards = threading.local(), []
 
     def probe(path: str) -> VideoProbe:
         if not hasattr(local, 'guard'):
             local.guard = DecoderGuard()
+            guards.append(local.guard)
         return local.guard.probe(path, min_frames)
 
     bar = dict(total=len(paths), desc='videos', unit='video')
-    with ThreadPoolExecutor(workers) as pool:
-        return list(tqdm(pool.map(probe, paths), **bar))
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            return list(tqdm(pool.map(probe, paths), **bar))
+    finally:
+        for guard in guards:
+            guard.close()
 
 
 def print_table(rows: List[tuple], total: int) -> None:

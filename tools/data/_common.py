@@ -120,7 +120,8 @@ def write_outputs(args: argparse.Namespace, lists: Dict[str, List[NamedEntry]],
     }
     classes = resolve_classes(official_classes, sorted(used), args.classes)
     existing = osp.join(args.out_dir, label_map_name)
-    if osp.isfile(existing):
+    reused = osp.isfile(existing)
+    if reused:
         classes = keep_label_map(existing, classes, sorted(used),
                                  args.classes)
     index = class_index(classes, source=args.classes or label_map_name)
@@ -144,7 +145,7 @@ def write_outputs(args: argparse.Namespace, lists: Dict[str, List[NamedEntry]],
             entries = select_available(entries, missing + broken)
         written[fname] = write_annotation_list(
             osp.join(args.out_dir, fname), entries)
-    if not osp.isfile(existing):
+    if not reused:
         write_class_names(existing, classes)
     _print_summary(args, written, classes, missing, broken, label_map_name)
     return dict(
