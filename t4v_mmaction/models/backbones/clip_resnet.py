@@ -119,8 +119,7 @@ class CLIPResNet(PerFrameBackbone):
                     param.requires_grad_(False)
 
     def train(self, mode: bool = True) -> 'CLIPResNet':
-        super().train(mode)
-        self._freeze_stages()
+        super().train(mode)  # re-freezes the frozen stages
         if mode and self.norm_eval:
             for m in self.modules():
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):

@@ -240,11 +240,6 @@ class CLIPViT(PerFrameBackbone):
                 if not name.startswith('temporal.'):
                     param.requires_grad_(False)
 
-    def train(self, mode: bool = True) -> 'CLIPViT':
-        super().train(mode)
-        self._freeze_stages()
-        return self
-
     def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
         """x: ``(N, 3, H, W)`` frames -> ``(N, D)`` frame embeddings."""
         x = self.conv1(x)  # (N, W, g, g)

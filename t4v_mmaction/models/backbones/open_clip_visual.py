@@ -200,11 +200,6 @@ class OpenCLIPVisual(PerFrameBackbone):
                 if id(param) not in temporal:
                     param.requires_grad_(False)
 
-    def train(self, mode: bool = True) -> 'OpenCLIPVisual':
-        super().train(mode)
-        self._freeze_stages()
-        return self
-
     def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
         """frames ``(N, 3, H, W)`` -> ``(N, D)``, open_clip's
         ``encode_image`` without normalisation."""

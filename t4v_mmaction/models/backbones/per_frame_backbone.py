@@ -59,6 +59,15 @@ class PerFrameBackbone(BaseModule):
         """frames ``(N, 3, H, W)`` (N = videos x T) -> ``(N, D)``."""
         raise NotImplementedError
 
+    def _freeze_stages(self) -> None:
+        """Stop the gradients of the frozen stages (``frozen_stages``);
+        run again by every :meth:`train`."""
+
+    def train(self, mode: bool = True) -> 'PerFrameBackbone':
+        super().train(mode)
+        self._freeze_stages()
+        return self
+
     def _check_frames(self, fits: bool, what: str) -> None:
         if self.has_temporal_modules and not fits:
             raise ValueError(
